@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package hemapath needs to build, test and benchmark.
+# Non-interactive and idempotent: safe to run again. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libtorch-dev libopenblas0-pthread
+  libopencv-dev
+  libopenslide-dev
+  libvips-dev libvips-tools
+  libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
+  libsqlite3-dev
+  libgtest-dev libbenchmark-dev
+)
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}"
+echo "hemapath: all build dependencies are installed"
