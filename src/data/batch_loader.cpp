@@ -1,0 +1,96 @@
+#include "hemapath/data/batch_loader.h"
+
+#include <algorithm>
+
+#include "hemapath/core/error.h"
+
+namespace hemapath {
+
+BatchLoader::BatchLoader(const ClassificationDataset& dataset, std::vector<size_t> order, int batch_size,
+                         bool augment, uint64_t seed, int epoch, int workers, bool drop_last)
+    : dataset_(dataset),
+      order_(std::move(order)),
+      batch_size_(size_t(std::max(batch_size, 1))),
+      augment_(augment),
+      seed_(seed),
+      epoch_(epoch),
+      num_batches_(0),
+      capacity_(size_t(std::max(2, 2 * workers))) {
+  HP_CHECK(batch_size >= 1, ConfigError, "batch size ", batch_size, " is invalid: expected at least 1");
+  for (size_t i : order_)
+    HP_CHECK(i < dataset_.size(), InputError, "batch order contains index ", i, " but the dataset has ",
+             dataset_.size(), " samples");
+  num_batches_ = drop_last ? order_.size() / batch_size_ : (order_.size() + batch_size_ - 1) / batch_size_;
+  const size_t n_threads = std::min(size_t(std::max(workers, 0)), num_batches_);
+  for (size_t t = 0; t < n_threads; ++t) threads_.emplace_back([this] { work(); });
+}
+
+BatchLoader::~BatchLoader() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  space_cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+Batch BatchLoader::make_batch(size_t b) const {
+  const size_t begin = b * batch_size_, end = std::min(order_.size(), begin + batch_size_);
+  Batch batch;
+  std::vector<torch::Tensor> images;
+  std::vector<int64_t> labels;
+  for (size_t pos = begin; pos < end; ++pos) {
+    if (stop_) throw Error("batch loader stopped");  // only seen by a worker being joined
+    const size_t i = order_[pos];
+    images.push_back(dataset_.image(i, augment_, derive_seed(seed_, {uint64_t(epoch_), uint64_t(pos)})));
+    labels.push_back(dataset_.sample(i).label);
+    batch.indices.push_back(i);
+  }
+  batch.images = torch::stack(images);
+  batch.labels = torch::tensor(labels, torch::kInt64);
+  return batch;
+}
+
+void BatchLoader::work() {
+  for (;;) {
+    size_t b;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      space_cv_.wait(lock, [&] {
+        return stop_ || next_to_make_ >= num_batches_ || next_to_make_ < next_to_return_ + capacity_;
+      });
+      if (stop_ || next_to_make_ >= num_batches_) return;
+      b = next_to_make_++;
+    }
+    Slot slot;
+    try {
+      slot.batch = make_batch(b);
+    } catch (...) {
+      slot.error = std::current_exception();
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ready_.emplace(b, std::move(slot));
+    }
+    ready_cv_.notify_all();
+  }
+}
+
+std::optional<Batch> BatchLoader::next() {
+  if (next_to_return_ >= num_batches_) return std::nullopt;
+  if (threads_.empty()) return make_batch(next_to_return_++);
+  Slot slot;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ready_cv_.wait(lock, [&] { return ready_.count(next_to_return_) > 0; });
+    auto it = ready_.find(next_to_return_);
+    slot = std::move(it->second);
+    ready_.erase(it);
+    ++next_to_return_;
+  }
+  space_cv_.notify_all();
+  if (slot.error) std::rethrow_exception(slot.error);
+  return std::move(slot.batch);
+}
+
+}  // namespace hemapath
