@@ -1,1 +1,50 @@
-int main() { return 0; }
+// hemapath command line: git-style subcommands, one file each.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "hemapath/core/error.h"
+#include "hemapath/core/log.h"
+#include "hemapath/core/progress.h"
+
+namespace hemapath::cli {
+void apply_global(const GlobalOptions& global) {
+  if (global.verbose && global.quiet) throw InputError("--verbose and --quiet cannot be used together");
+  set_verbosity(global.verbose ? Verbosity::verbose : global.quiet ? Verbosity::quiet : Verbosity::normal);
+  Progress::set_enabled(!global.quiet);
+}
+}  // namespace hemapath::cli
+
+int main(int argc, char** argv) {
+  using namespace hemapath;
+  CLI::App app{"hemapath " HEMAPATH_VERSION
+               ": deep-learning analysis of blood smears and whole-slide images.\n"
+               "Train, evaluate and run cell classifiers; results as CSV, JSON and PNG.",
+               "hemapath"};
+  app.set_version_flag("--version", HEMAPATH_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  cli::GlobalOptions global;
+  app.add_flag("-v,--verbose", global.verbose, "Debug-level log lines on stderr");
+  app.add_flag("-q,--quiet", global.quiet, "Only warnings and errors on stderr; no progress bars");
+  app.footer("Exit codes: 0 success, 1 the work failed, 2 usage or bad input.\n"
+             "Run 'hemapath SUBCOMMAND --help' for a subcommand's flags.");
+  cli::setup_train(app, global);
+  cli::setup_eval(app, global);
+  cli::setup_predict(app, global);
+  cli::setup_info(app, global);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  } catch (const Error& e) {
+    std::cerr << "hemapath: error: " << e.what() << "\n";
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::cerr << "hemapath: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -71,6 +71,38 @@ ConfigNode ConfigNode::load_file(const std::string& file) {
   return parse(text.str(), file);
 }
 
+ConfigNode ConfigNode::load_file(const std::string& file, const std::vector<std::string>& overrides) {
+  ConfigNode base = load_file(file);
+  nlohmann::json value = base.value_;
+  for (const auto& item : overrides) {
+    auto eq = item.find('=');
+    HP_CHECK(eq != std::string::npos && eq > 0, ConfigError, "--set '", item, "': expected key.path=value");
+    const std::string key = item.substr(0, eq);
+    nlohmann::json parsed;
+    try {
+      parsed = yaml_to_json(YAML::Load(item.substr(eq + 1)));
+    } catch (const YAML::Exception& e) {
+      throw ConfigError("--set '" + item + "': the value is not valid YAML: " + e.what());
+    }
+    nlohmann::json* node = &value;
+    size_t start = 0;
+    while (true) {
+      size_t dot = key.find('.', start);
+      std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      HP_CHECK(!part.empty(), ConfigError, "--set '", item, "': empty key segment");
+      if (dot == std::string::npos) {
+        (*node)[part] = parsed;
+        break;
+      }
+      nlohmann::json& next = (*node)[part];
+      if (!next.is_object()) next = nlohmann::json::object();
+      node = &next;
+      start = dot + 1;
+    }
+  }
+  return ConfigNode(std::move(value), file);
+}
+
 ConfigNode ConfigNode::parse(const std::string& text, const std::string& source) {
   nlohmann::json value;
   try {

@@ -21,6 +21,9 @@ class ConfigNode {
   /// Parses a .yaml/.yml/.json file. Throws ConfigError naming the file when it is
   /// missing, unreadable, not valid YAML/JSON or not a mapping at the top.
   static ConfigNode load_file(const std::string& file);
+  /// As load_file, then applies command-line overrides "dotted.key=value" (value read as
+  /// YAML, so numbers and lists keep their types). ConfigError for a malformed override.
+  static ConfigNode load_file(const std::string& file, const std::vector<std::string>& overrides);
   /// Parses YAML/JSON text; `source` names it in errors.
   static ConfigNode parse(const std::string& text, const std::string& source);
 

@@ -1,0 +1,69 @@
+// hemapath predict: classifies images with a model file and writes a CSV.
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+
+#include "commands.h"
+#include "hemapath/core/device.h"
+#include "hemapath/infer/predictor.h"
+
+namespace hemapath::cli {
+namespace {
+
+struct PredictCommand {
+  std::string model;
+  std::vector<std::string> inputs;
+  std::string masks;
+  std::string out = "predictions.csv";
+  int batch_size = 32;
+  int workers = 2;
+  int threads = 0;
+  std::string device = "cpu";
+};
+
+void run_predict(const PredictCommand& cmd, const GlobalOptions& global) {
+  apply_global(global);
+  set_threads(cmd.threads);
+  PredictorOptions options;
+  options.device = resolve_device(cmd.device);
+  options.batch_size = cmd.batch_size;
+  options.workers = cmd.workers;
+  ClassifierPredictor predictor(cmd.model, options);
+  std::vector<Sample> samples = collect_prediction_inputs(cmd.inputs, cmd.masks);
+  PredictionResult result = predictor.predict(samples);
+
+  namespace fs = std::filesystem;
+  std::string out = cmd.out;
+  if (fs::is_directory(out) || fs::path(out).extension() != ".csv") out = (fs::path(out) / "predictions.csv").string();
+  const auto& classes = predictor.header().classes;
+  write_predictions_csv(out, samples, result, classes);
+
+  std::map<std::string, int> counts;
+  for (int k : result.predicted) ++counts[classes[k]];
+  std::printf("%zu images classified by %s in %.2f s (%.1f images/s)\n", samples.size(), cmd.model.c_str(),
+              result.seconds, result.images_per_second);
+  for (const auto& c : classes)
+    std::printf("  %-14s %5d  %5.1f%%\n", c.c_str(), counts[c], 100.0 * counts[c] / samples.size());
+  std::printf("predictions: %s\n", out.c_str());
+}
+
+}  // namespace
+
+void setup_predict(CLI::App& app, const GlobalOptions& global) {
+  auto cmd = std::make_shared<PredictCommand>();
+  CLI::App* sub = app.add_subcommand("predict", "Classify images (files, folders or CSV lists) with a model file");
+  sub->add_option("--model", cmd->model, "Model file (.hpm)")->required();
+  sub->add_option("inputs", cmd->inputs, "Images, folders of images, or CSV files with an 'image' column")->required();
+  sub->add_option("--masks", cmd->masks,
+                  "Folder of <image stem>.png cell masks: each cell is cut out as in training (otherwise the whole "
+                  "image is the cell)");
+  sub->add_option("--out", cmd->out, "Output CSV file, or a folder to hold predictions.csv (default predictions.csv)");
+  sub->add_option("--batch-size", cmd->batch_size, "Images per batch")->check(CLI::PositiveNumber);
+  sub->add_option("--workers", cmd->workers, "Threads decoding images")->check(CLI::PositiveNumber);
+  sub->add_option("--threads", cmd->threads, "Compute threads; 0 = one per core")->check(CLI::NonNegativeNumber);
+  sub->add_option("--device", cmd->device, "cpu, cuda or cuda:N");
+  sub->callback([cmd, &global] { run_predict(*cmd, global); });
+}
+
+}  // namespace hemapath::cli

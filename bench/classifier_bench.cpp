@@ -1,0 +1,52 @@
+// Forward (inference) and training-step throughput of the registered classifiers on CPU.
+// Run: build/bench/hemapath_bench --benchmark_filter=resnet18  (items/s = images/s)
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include "hemapath/models/registry.h"
+
+namespace {
+
+void configure(benchmark::internal::Benchmark* b) {
+  b->Args({1, 112})->Args({32, 112})->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+void forward(benchmark::State& state, const std::string& arch) {
+  torch::manual_seed(0);
+  hemapath::ClassifierOptions options;
+  options.num_classes = 4;
+  auto model = hemapath::create_classifier(arch, options);
+  model->eval();
+  torch::InferenceMode guard;
+  torch::Tensor x = torch::rand({state.range(0), 3, state.range(1), state.range(1)});
+  for (auto _ : state) benchmark::DoNotOptimize(model->forward(x));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+void train_step(benchmark::State& state, const std::string& arch) {
+  torch::manual_seed(0);
+  hemapath::ClassifierOptions options;
+  options.num_classes = 4;
+  auto model = hemapath::create_classifier(arch, options);
+  model->train();
+  torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-3));
+  torch::Tensor x = torch::rand({state.range(0), 3, state.range(1), state.range(1)});
+  torch::Tensor y = torch::randint(0, 4, {state.range(0)});
+  for (auto _ : state) {
+    optimizer.zero_grad();
+    torch::nn::functional::cross_entropy(model->forward(x), y).backward();
+    optimizer.step();
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(forward, resnet18, std::string("resnet18"))->Apply(configure);
+BENCHMARK_CAPTURE(forward, separable_cnn, std::string("separable_cnn"))->Apply(configure);
+BENCHMARK_CAPTURE(forward, efficientnet_b0, std::string("efficientnet_b0"))->Apply(configure);
+BENCHMARK_CAPTURE(forward, mobilenet_v3_small, std::string("mobilenet_v3_small"))->Apply(configure);
+BENCHMARK_CAPTURE(train_step, resnet18, std::string("resnet18"))->Args({32, 112})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(train_step, separable_cnn, std::string("separable_cnn"))->Args({32, 112})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+BENCHMARK_MAIN();

@@ -1,0 +1,45 @@
+#pragma once
+/// Classification of images with a model file: inputs gathered from files, folders or CSV
+/// lists, cells cut out with the model's own crop settings, probabilities per class.
+#include <string>
+#include <vector>
+
+#include <c10/core/Device.h>
+
+#include "hemapath/data/sample.h"
+#include "hemapath/models/model_file.h"
+#include "hemapath/train/evaluate.h"
+
+namespace hemapath {
+
+/// Expands inputs into samples: an image file, a folder (its image files, sorted), or a CSV
+/// with an `image` column (paths relative to the CSV's folder). With `masks_dir`, each
+/// image's `<stem>.png` mask there is used to cut the cell out. InputError naming the
+/// input when it is missing, of an unknown kind, or yields no images, or a mask is missing.
+std::vector<Sample> collect_prediction_inputs(const std::vector<std::string>& inputs, const std::string& masks_dir);
+
+struct PredictorOptions {
+  c10::Device device = c10::kCPU;
+  int batch_size = 32;
+  int workers = 2;
+};
+
+class ClassifierPredictor {
+ public:
+  /// Loads the model file (ModelFileError when unusable).
+  ClassifierPredictor(const std::string& model_path, PredictorOptions options);
+  const ClassifierHeader& header() const { return loaded_.header; }
+  /// Probabilities for each sample (labels are ignored).
+  PredictionResult predict(const std::vector<Sample>& samples) const;
+
+ private:
+  LoadedClassifier loaded_;
+  PredictorOptions options_;
+};
+
+/// Writes one row per sample: image, mask, predicted class, its probability, then the
+/// probability of every class (columns `p_<class>`). Atomic.
+void write_predictions_csv(const std::string& path, const std::vector<Sample>& samples,
+                           const PredictionResult& result, const std::vector<std::string>& classes);
+
+}  // namespace hemapath

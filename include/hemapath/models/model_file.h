@@ -1,0 +1,58 @@
+#pragma once
+/// The `.hpm` model file: one self-describing file holding a JSON header (architecture
+/// and options, task, class names, input size and crop, normalisation, training config and
+/// metrics, versions) and the weights. `predict` needs nothing but this file.
+///
+/// Layout (little-endian): "HPM1" | u64 header bytes | header JSON | u64 weight bytes |
+/// LibTorch archive of the module | u64 FNV-1a hash of the weight bytes. The lengths and
+/// the hash let a truncated or damaged file be reported as such instead of crashing.
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "hemapath/data/classification_dataset.h"
+#include "hemapath/image/cell_crop.h"
+#include "hemapath/image/normalization.h"
+#include "hemapath/models/classifier.h"
+
+namespace hemapath {
+
+/// What a classification model file says about its model.
+struct ClassifierHeader {
+  std::string arch;
+  ClassifierOptions options;
+  std::vector<std::string> classes;
+  CropOptions crop;                 ///< how cells are cut out and sized (crop.size = input side, px)
+  Normalization normalization;
+  nlohmann::json training = nlohmann::json::object();  ///< resolved training config, epoch, seed
+  nlohmann::json metrics = nlohmann::json::object();   ///< validation figures at save time
+
+  nlohmann::json to_json() const;
+  /// How to prepare images for this model at inference (its crop and normalisation, no augmentation).
+  ClassificationDataOptions inference_data_options() const;
+  /// Throws ModelFileError naming `source` when a field is missing or malformed.
+  static ClassifierHeader from_json(const nlohmann::json& header, const std::string& source);
+};
+
+/// Writes header + weights atomically to `path`.
+void save_model_file(const std::string& path, const nlohmann::json& header, torch::nn::Module& module);
+
+/// Reads only the header. ModelFileError when the file is missing, not a hemapath model,
+/// truncated or damaged.
+nlohmann::json read_model_header(const std::string& path);
+
+/// A classifier ready for inference.
+struct LoadedClassifier {
+  ClassifierHeader header;
+  ClassifierPtr model;  ///< in eval mode, on the requested device
+};
+
+/// Loads a classification model. ModelFileError when the file is of another task, names an
+/// unknown architecture, or its weights do not match the architecture.
+LoadedClassifier load_classifier(const std::string& path, const c10::Device& device);
+
+/// Loads `path`'s weights into `module` (names and shapes must match).
+void load_model_weights(const std::string& path, torch::nn::Module& module);
+
+}  // namespace hemapath

@@ -1,0 +1,39 @@
+#pragma once
+/// Batched inference of a classifier over a dataset, and its evaluation against labels.
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "hemapath/data/classification_dataset.h"
+#include "hemapath/models/classifier.h"
+#include "hemapath/train/metrics.h"
+
+namespace hemapath {
+
+struct PredictionResult {
+  torch::Tensor probabilities;  ///< [N, C] float on CPU, softmax of the logits
+  std::vector<int> predicted;   ///< argmax class per sample
+  std::vector<int> labels;      ///< the dataset's labels of the same samples
+  double seconds = 0;           ///< wall time of the whole pass, decoding included
+  double images_per_second = 0;
+};
+
+/// Runs `model` in eval and inference mode over `indices` of `data`, batches prepared by
+/// `workers` background threads while the model computes.
+PredictionResult predict_dataset(ClassifierImpl& model, const ClassificationDataset& data,
+                                 const std::vector<size_t>& indices, int batch_size, const c10::Device& device,
+                                 int workers);
+
+struct EvalResult {
+  PredictionResult predictions;
+  ClassificationReport report;
+  double loss = 0;  ///< mean cross-entropy of the true class
+};
+
+/// Predicts and scores against the labels. InputError when `indices` is empty.
+EvalResult evaluate_dataset(ClassifierImpl& model, const ClassificationDataset& data,
+                            const std::vector<size_t>& indices, const std::vector<std::string>& class_names,
+                            int batch_size, const c10::Device& device, int workers);
+
+}  // namespace hemapath

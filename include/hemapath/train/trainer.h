@@ -1,0 +1,53 @@
+#pragma once
+/// Training of a classifier from a TrainConfig: split, epochs, validation, checkpoints,
+/// early stopping and exact resumption.
+///
+/// A run folder holds: best.hpm and last.hpm (model files), checkpoint.pt (optimiser,
+/// RNG and loop state for --resume), log.csv and curves.png (per-epoch figures),
+/// split.csv (which image went where) and config.json (the resolved settings).
+#include <string>
+#include <vector>
+
+#include <c10/core/Device.h>
+#include <nlohmann/json.hpp>
+
+#include "hemapath/data/split.h"
+#include "hemapath/train/train_config.h"
+
+namespace hemapath {
+
+struct TrainRunOptions {
+  std::string out_dir;
+  bool resume = false;             ///< continue the run in out_dir exactly where it stopped
+  c10::Device device = c10::kCPU;
+  int stop_after_epochs = 0;       ///< end this invocation after N epochs (0: run to the end), as an interruption would
+};
+
+struct EpochRecord {
+  int epoch = 0;  ///< 1-based
+  double lr = 0, train_loss = 0, train_accuracy = 0;
+  double val_loss = 0, val_accuracy = 0, val_macro_f1 = 0, val_balanced_accuracy = 0;
+  double seconds = 0, train_images_per_second = 0, val_images_per_second = 0;
+  nlohmann::json to_json() const;
+  static EpochRecord from_json(const nlohmann::json& j);
+};
+
+struct TrainResult {
+  std::vector<EpochRecord> history;
+  int best_epoch = 0;
+  double best_value = 0;       ///< the monitored validation figure at best_epoch
+  bool stopped_early = false;
+  bool complete = false;       ///< all epochs done (or early-stopped), not interrupted
+  double seconds = 0;          ///< wall time of this invocation
+  std::string best_model, last_model;
+  size_t train_size = 0, val_size = 0, test_size = 0;
+};
+
+/// Trains as `config` says. Throws InputError when out_dir already holds a run and
+/// `resume` is false, or when resuming with a different config.
+TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& options);
+
+/// The stratified train/val/test split a config defines over its samples' labels.
+SplitIndices split_for(const TrainConfig& config, const std::vector<int>& labels);
+
+}  // namespace hemapath

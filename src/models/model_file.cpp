@@ -1,0 +1,194 @@
+#include "hemapath/models/model_file.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "hemapath/core/atomic_file.h"
+#include "hemapath/core/error.h"
+#include "hemapath/models/registry.h"
+
+namespace hemapath {
+namespace {
+
+constexpr char kMagic[4] = {'H', 'P', 'M', '1'};
+constexpr int kFormatVersion = 1;
+
+uint64_t fnv1a(const std::string& bytes) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+void write_u64(std::ostream& out, uint64_t v) {
+  unsigned char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<unsigned char>(v >> (8 * i));
+  out.write(reinterpret_cast<const char*>(b), 8);
+}
+
+bool read_u64(std::istream& in, uint64_t& v) {
+  unsigned char b[8];
+  if (!in.read(reinterpret_cast<char*>(b), 8)) return false;
+  v = 0;
+  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(b[i]) << (8 * i);
+  return true;
+}
+
+struct RawModelFile {
+  nlohmann::json header;
+  std::string weights;
+};
+
+RawModelFile read_raw(const std::string& path, bool with_weights) {
+  HP_CHECK(std::filesystem::is_regular_file(path), ModelFileError, "model file '", path, "' does not exist");
+  std::ifstream in(path, std::ios::binary);
+  HP_CHECK(in, ModelFileError, "model file '", path, "' cannot be opened");
+  const uint64_t file_size = std::filesystem::file_size(path);
+  char magic[4] = {};
+  in.read(magic, 4);
+  HP_CHECK(in && std::equal(magic, magic + 4, kMagic), ModelFileError, "'", path,
+           "' is not a hemapath model file (.hpm): its first bytes are not 'HPM1'");
+  uint64_t header_size = 0;
+  HP_CHECK(read_u64(in, header_size) && header_size <= file_size, ModelFileError, "model file '", path,
+           "' is truncated or damaged (header length)");
+  std::string header_text(header_size, '\0');
+  HP_CHECK(in.read(header_text.data(), static_cast<std::streamsize>(header_size)), ModelFileError, "model file '",
+           path, "' is truncated: the header is incomplete");
+  RawModelFile raw;
+  try {
+    raw.header = nlohmann::json::parse(header_text);
+  } catch (const nlohmann::json::exception&) {
+    throw ModelFileError("model file '" + path + "' is damaged: its header is not valid JSON");
+  }
+  uint64_t weight_size = 0;
+  HP_CHECK(read_u64(in, weight_size) && 4 + 8 + header_size + 8 + weight_size + 8 == file_size, ModelFileError,
+           "model file '", path, "' is truncated or damaged: expected ", 4 + 8 + header_size + 8 + weight_size + 8,
+           " bytes, found ", file_size);
+  if (with_weights) {
+    raw.weights.resize(weight_size);
+    in.read(raw.weights.data(), static_cast<std::streamsize>(weight_size));
+    uint64_t hash = 0;
+    HP_CHECK(in && read_u64(in, hash), ModelFileError, "model file '", path, "' is truncated: weights incomplete");
+    HP_CHECK(hash == fnv1a(raw.weights), ModelFileError, "model file '", path,
+             "' is damaged: the weights do not match their checksum");
+  }
+  return raw;
+}
+
+void load_weights_from_bytes(const std::string& bytes, torch::nn::Module& module, const std::string& path) {
+  try {
+    std::istringstream stream(bytes);
+    torch::serialize::InputArchive archive;
+    archive.load_from(stream);
+    module.load(archive);
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    throw ModelFileError("model file '" + path + "': its weights do not fit the architecture (" +
+                         what.substr(0, what.find('\n')) + ")");
+  }
+}
+
+}  // namespace
+
+nlohmann::json ClassifierHeader::to_json() const {
+  return {{"format", "hemapath-model"},
+          {"format_version", kFormatVersion},
+          {"hemapath_version", HEMAPATH_VERSION},
+          {"task", "classification"},
+          {"arch", arch},
+          {"options",
+           {{"num_classes", options.num_classes},
+            {"in_channels", options.in_channels},
+            {"dropout", options.dropout},
+            {"extra", options.extra}}},
+          {"classes", classes},
+          {"input", {{"size", crop.size}, {"channels", options.in_channels}, {"crop", crop.to_json()}}},
+          {"normalization", normalization.to_json()},
+          {"training", training},
+          {"metrics", metrics}};
+}
+
+ClassificationDataOptions ClassifierHeader::inference_data_options() const {
+  ClassificationDataOptions o;
+  o.crop = crop;
+  o.augment.enabled = false;
+  o.normalization = normalization;
+  return o;
+}
+
+ClassifierHeader ClassifierHeader::from_json(const nlohmann::json& j, const std::string& source) {
+  HP_CHECK(j.value("format", "") == "hemapath-model", ModelFileError, "model file '", source,
+           "' has no hemapath-model header");
+  const std::string task = j.value("task", "");
+  HP_CHECK(task == "classification", ModelFileError, "model file '", source, "' is a ",
+           task.empty() ? "model of unknown task" : task + " model", ": expected a classification model");
+  ClassifierHeader h;
+  try {
+    h.arch = j.at("arch").get<std::string>();
+    const auto& o = j.at("options");
+    h.options.num_classes = o.at("num_classes").get<int64_t>();
+    h.options.in_channels = o.at("in_channels").get<int64_t>();
+    h.options.dropout = o.at("dropout").get<double>();
+    h.options.extra = o.at("extra");
+    h.classes = j.at("classes").get<std::vector<std::string>>();
+    h.crop = CropOptions::from_json(j.at("input").at("crop"));
+    h.normalization = Normalization::from_json(j.at("normalization"));
+    h.training = j.value("training", nlohmann::json::object());
+    h.metrics = j.value("metrics", nlohmann::json::object());
+  } catch (const nlohmann::json::exception& e) {
+    throw ModelFileError("model file '" + source + "' has a malformed header: " + e.what());
+  }
+  HP_CHECK(static_cast<int64_t>(h.classes.size()) == h.options.num_classes, ModelFileError, "model file '", source,
+           "' names ", h.classes.size(), " classes but its head has ", h.options.num_classes, " outputs");
+  return h;
+}
+
+void save_model_file(const std::string& path, const nlohmann::json& header, torch::nn::Module& module) {
+  std::ostringstream weights_stream;
+  torch::serialize::OutputArchive archive;
+  module.save(archive);
+  archive.save_to(weights_stream);
+  const std::string weights = weights_stream.str();
+  const std::string header_text = header.dump();
+
+  AtomicFile file(path);
+  {
+    std::ofstream out(file.temp_path(), std::ios::binary);
+    out.write(kMagic, 4);
+    write_u64(out, header_text.size());
+    out.write(header_text.data(), static_cast<std::streamsize>(header_text.size()));
+    write_u64(out, weights.size());
+    out.write(weights.data(), static_cast<std::streamsize>(weights.size()));
+    write_u64(out, fnv1a(weights));
+    out.flush();
+    HP_CHECK(out.good(), OutputError, "cannot write model file '", path, "'");
+  }
+  file.commit();
+}
+
+nlohmann::json read_model_header(const std::string& path) { return read_raw(path, false).header; }
+
+void load_model_weights(const std::string& path, torch::nn::Module& module) {
+  load_weights_from_bytes(read_raw(path, true).weights, module, path);
+}
+
+LoadedClassifier load_classifier(const std::string& path, const c10::Device& device) {
+  RawModelFile raw = read_raw(path, true);
+  LoadedClassifier loaded;
+  loaded.header = ClassifierHeader::from_json(raw.header, path);
+  try {
+    loaded.model = create_classifier(loaded.header.arch, loaded.header.options);
+  } catch (const InputError& e) {
+    throw ModelFileError("model file '" + path + "': " + e.what());
+  }
+  load_weights_from_bytes(raw.weights, *loaded.model, path);
+  loaded.model->to(device);
+  loaded.model->eval();
+  return loaded;
+}
+
+}  // namespace hemapath

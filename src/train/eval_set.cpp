@@ -1,0 +1,69 @@
+#include "hemapath/train/eval_set.h"
+
+#include "hemapath/core/error.h"
+#include "hemapath/data/split.h"
+#include "hemapath/train/train_config.h"
+#include "hemapath/train/trainer.h"
+
+namespace hemapath {
+namespace {
+
+std::vector<size_t> pick_part(const SplitIndices& split, size_t total, const std::string& part) {
+  if (part == "train") return split.train;
+  if (part == "val") return split.val;
+  if (part == "test") return split.test;
+  std::vector<size_t> all(total);
+  for (size_t i = 0; i < total; ++i) all[i] = i;
+  return all;
+}
+
+}  // namespace
+
+EvalSet resolve_eval_set(const ClassifierHeader& model, const EvalSetRequest& request) {
+  HP_CHECK(request.split == "train" || request.split == "val" || request.split == "test" || request.split == "all",
+           InputError, "--split '", request.split, "' is not known: expected train, val, test or all");
+  HP_CHECK(request.config.empty() || request.data_dir.empty(), InputError,
+           "give either --config or --data, not both");
+  EvalSet out;
+  if (!request.data_dir.empty()) {
+    HP_CHECK(request.split == "all" || request.split == "test", InputError, "--split ", request.split,
+             " needs --config: a data folder has no split; it is evaluated whole");
+    out.data = load_samples_for_classes(DatasetSpec::from_folder(request.data_dir), model.classes);
+    out.indices = pick_part(SplitIndices{}, out.data.samples.size(), "all");
+    out.description = "all images of '" + request.data_dir + "'";
+    return out;
+  }
+
+  DatasetSpec spec;
+  SplitConfig split;
+  std::string source;
+  if (!request.config.empty()) {
+    TrainConfig config = TrainConfig::load(request.config, request.overrides);
+    spec = config.data;
+    split = config.split;
+    source = request.config;
+  } else {
+    HP_CHECK(model.training.contains("config"), InputError,
+             "the model file records no training config: pass --config or --data");
+    const nlohmann::json& c = model.training.at("config");
+    spec = DatasetSpec::from_json(c.at("data").at("spec"));
+    const auto& s = c.at("data").at("split");
+    split.train = s.at("train");
+    split.val = s.at("val");
+    split.test = s.at("test");
+    split.seed = s.at("seed");
+    source = "the model's training config";
+  }
+  out.data = load_samples(spec);
+  HP_CHECK(out.data.class_names == model.classes, InputError, "the classes of ", source,
+           " differ from the model's classes (order included)");
+  TrainConfig split_only;
+  split_only.split = split;
+  SplitIndices parts = split_for(split_only, out.data.labels());
+  out.indices = pick_part(parts, out.data.samples.size(), request.split);
+  HP_CHECK(!out.indices.empty(), InputError, "the ", request.split, " split of ", source, " is empty");
+  out.description = request.split + " split of " + source + " (" + std::to_string(out.indices.size()) + " images)";
+  return out;
+}
+
+}  // namespace hemapath

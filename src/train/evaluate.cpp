@@ -1,0 +1,53 @@
+#include "hemapath/train/evaluate.h"
+
+#include <chrono>
+
+#include "hemapath/core/error.h"
+#include "hemapath/data/batch_loader.h"
+
+namespace hemapath {
+
+PredictionResult predict_dataset(ClassifierImpl& model, const ClassificationDataset& data,
+                                 const std::vector<size_t>& indices, int batch_size, const c10::Device& device,
+                                 int workers) {
+  HP_CHECK(!indices.empty(), InputError, "nothing to predict: the image set is empty");
+  auto start = std::chrono::steady_clock::now();
+  const bool was_training = model.is_training();
+  model.eval();
+  std::vector<torch::Tensor> probabilities;
+  PredictionResult result;
+  {
+    torch::InferenceMode guard;
+    BatchLoader loader(data, indices, batch_size, /*augment=*/false, /*seed=*/0, /*epoch=*/0, workers);
+    while (auto batch = loader.next()) {
+      torch::Tensor p = torch::softmax(model.forward(batch->images.to(device)), 1).to(torch::kCPU);
+      probabilities.push_back(p);
+      auto labels = batch->labels.accessor<int64_t, 1>();
+      for (int64_t i = 0; i < labels.size(0); ++i) result.labels.push_back(static_cast<int>(labels[i]));
+    }
+  }
+  if (was_training) model.train();
+  result.probabilities = torch::cat(probabilities, 0);
+  torch::Tensor argmax = result.probabilities.argmax(1);
+  auto a = argmax.accessor<int64_t, 1>();
+  for (int64_t i = 0; i < a.size(0); ++i) result.predicted.push_back(static_cast<int>(a[i]));
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.images_per_second = result.seconds > 0 ? indices.size() / result.seconds : 0;
+  return result;
+}
+
+EvalResult evaluate_dataset(ClassifierImpl& model, const ClassificationDataset& data,
+                            const std::vector<size_t>& indices, const std::vector<std::string>& class_names,
+                            int batch_size, const c10::Device& device, int workers) {
+  EvalResult out;
+  out.predictions = predict_dataset(model, data, indices, batch_size, device, workers);
+  ConfusionMatrix confusion(static_cast<int>(class_names.size()));
+  for (size_t i = 0; i < out.predictions.labels.size(); ++i)
+    confusion.add(out.predictions.labels[i], out.predictions.predicted[i]);
+  out.report = classification_report(confusion, class_names);
+  torch::Tensor labels = torch::tensor(std::vector<int64_t>(out.predictions.labels.begin(), out.predictions.labels.end()));
+  out.loss = torch::nll_loss(torch::log(out.predictions.probabilities.clamp_min(1e-12)), labels).item<double>();
+  return out;
+}
+
+}  // namespace hemapath

@@ -1,0 +1,80 @@
+#include "hemapath/train/train_config.h"
+
+#include <filesystem>
+
+#include "hemapath/core/error.h"
+#include "hemapath/train/metrics.h"
+
+namespace hemapath {
+
+TrainConfig TrainConfig::load(const std::string& file, const std::vector<std::string>& overrides) {
+  ConfigNode root = ConfigNode::load_file(file, overrides);
+  std::string base = std::filesystem::path(file).parent_path().string();
+  return from_config(root, base.empty() ? "." : base);
+}
+
+TrainConfig TrainConfig::from_config(const ConfigNode& root, const std::string& base_dir) {
+  TrainConfig c;
+  root.get_choice("task", "classification", {"classification"});
+  c.seed = static_cast<uint64_t>(root.get_int("seed", 1, 0, std::numeric_limits<int64_t>::max()));
+
+  ConfigNode data = root.child("data");
+  c.data = DatasetSpec::from_config(data, base_dir);
+  ConfigNode split = data.child("split");
+  c.split.train = split.get_number("train", c.split.train, 0, 1);
+  c.split.val = split.get_number("val", c.split.val, 0, 1);
+  c.split.test = split.get_number("test", c.split.test, 0, 1);
+  c.split.seed = static_cast<uint64_t>(split.get_int("seed", 1, 0, std::numeric_limits<int64_t>::max()));
+  HP_CHECK(std::abs(c.split.train + c.split.val + c.split.test - 1.0) < 1e-6 && c.split.train > 0, ConfigError,
+           split.where("train"), ": train + val + test must be 1 with train > 0");
+  c.crop = CropOptions::from_config(data.child("crop"));
+  c.workers = static_cast<int>(data.get_int("workers", c.workers, 0, 64));
+
+  ConfigNode model = root.child("model");
+  c.arch = model.require<std::string>("arch");
+  c.model.dropout = model.get_number("dropout", -1, -1, 0.99);
+  c.model.in_channels = 3;
+  c.model.extra = model.get_json("extra", nlohmann::json::object());
+
+  c.normalization = Normalization::from_config(root.child("normalization"));
+  c.augment = AugmentOptions::from_config(root.child("augment"));
+
+  ConfigNode train = root.child("train");
+  c.epochs = static_cast<int>(train.get_int("epochs", c.epochs, 1, 100000));
+  c.batch_size = static_cast<int>(train.get_int("batch_size", c.batch_size, 1, 65536));
+  c.label_smoothing = train.get_number("label_smoothing", c.label_smoothing, 0, 0.99);
+  c.imbalance = train.get_choice("imbalance", c.imbalance, {"none", "class_weights", "balanced_sampling"});
+  std::vector<std::string> monitors = metric_names();
+  monitors.push_back("loss");
+  c.monitor = train.get_choice("monitor", c.monitor, monitors);
+  c.early_stop_patience =
+      static_cast<int>(train.child("early_stopping").get_int("patience", c.early_stop_patience, 0, 100000));
+  c.optimizer = OptimizerConfig::from_config(train.child("optimizer"));
+  c.schedule = ScheduleConfig::from_config(train.child("schedule"));
+  root.finish();
+  return c;
+}
+
+nlohmann::json TrainConfig::to_json() const {
+  return {{"task", "classification"},
+          {"seed", seed},
+          {"data",
+           {{"spec", data.to_json()},
+            {"split", {{"train", split.train}, {"val", split.val}, {"test", split.test}, {"seed", split.seed}}},
+            {"crop", crop.to_json()},
+            {"workers", workers}}},
+          {"model", {{"arch", arch}, {"dropout", model.dropout}, {"extra", model.extra}}},
+          {"normalization", normalization.to_json()},
+          {"augment", augment.to_json()},
+          {"train",
+           {{"epochs", epochs},
+            {"batch_size", batch_size},
+            {"label_smoothing", label_smoothing},
+            {"imbalance", imbalance},
+            {"monitor", monitor},
+            {"early_stop_patience", early_stop_patience},
+            {"optimizer", optimizer.to_json()},
+            {"schedule", schedule.to_json()}}}};
+}
+
+}  // namespace hemapath

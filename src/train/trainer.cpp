@@ -1,0 +1,377 @@
+#include "hemapath/train/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+
+#include "hemapath/core/atomic_file.h"
+#include "hemapath/core/error.h"
+#include "hemapath/core/log.h"
+#include "hemapath/core/progress.h"
+#include "hemapath/core/random.h"
+#include "hemapath/data/batch_loader.h"
+#include "hemapath/data/class_balance.h"
+#include "hemapath/data/classification_dataset.h"
+#include "hemapath/data/split.h"
+#include "hemapath/io/csv.h"
+#include "hemapath/io/plot.h"
+#include "hemapath/models/model_file.h"
+#include "hemapath/models/registry.h"
+#include "hemapath/train/evaluate.h"
+
+namespace hemapath {
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kCheckpointName = "checkpoint.pt";
+
+// Everything the loop needs besides weights, optimiser and RNG to resume exactly.
+struct LoopState {
+  int next_epoch = 0;  // 0-based epoch to run next
+  int best_epoch = 0;
+  double best_value = -std::numeric_limits<double>::infinity();
+  int epochs_without_improvement = 0;
+  bool stopped_early = false;
+  std::vector<EpochRecord> history;
+  nlohmann::json schedule_state;
+  Normalization normalization;
+};
+
+double monitored_value(const std::string& monitor, const EvalResult& eval) {
+  return monitor == "loss" ? -eval.loss : metric_by_name(eval.report, monitor);
+}
+
+torch::Tensor cpu_rng_state() {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get_state();
+}
+
+void set_cpu_rng_state(const torch::Tensor& state) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+}
+
+void save_checkpoint(const fs::path& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                     const LoopState& state, const nlohmann::json& config) {
+  nlohmann::json history = nlohmann::json::array();
+  for (const auto& r : state.history) history.push_back(r.to_json());
+  nlohmann::json meta = {{"next_epoch", state.next_epoch},
+                         {"best_epoch", state.best_epoch},
+                         {"best_value", state.best_value},
+                         {"epochs_without_improvement", state.epochs_without_improvement},
+                         {"stopped_early", state.stopped_early},
+                         {"history", history},
+                         {"schedule", state.schedule_state},
+                         {"normalization", state.normalization.to_json()},
+                         {"config", config}};
+  torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
+  model.save(model_archive);
+  optimizer.save(optimizer_archive);
+  archive.write("model", model_archive);
+  archive.write("optimizer", optimizer_archive);
+  archive.write("rng", cpu_rng_state());
+  archive.write("state", c10::IValue(meta.dump()));
+  AtomicFile file(path);
+  archive.save_to(file.temp_path().string());
+  file.commit();
+}
+
+LoopState load_checkpoint(const fs::path& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                          const nlohmann::json& config) {
+  HP_CHECK(fs::is_regular_file(path), InputError, "--resume: no checkpoint at '", path.string(),
+           "': nothing to resume in that folder");
+  nlohmann::json meta;
+  try {
+    torch::serialize::InputArchive archive, model_archive, optimizer_archive;
+    archive.load_from(path.string());
+    archive.read("model", model_archive);
+    archive.read("optimizer", optimizer_archive);
+    model.load(model_archive);
+    optimizer.load(optimizer_archive);
+    torch::Tensor rng;
+    archive.read("rng", rng);
+    set_cpu_rng_state(rng);
+    c10::IValue text;
+    archive.read("state", text);
+    meta = nlohmann::json::parse(text.toStringRef());
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    throw InputError("--resume: checkpoint '" + path.string() + "' cannot be read (" + what.substr(0, what.find('\n')) + ")");
+  }
+  HP_CHECK(meta.at("config") == config, InputError, "--resume: the config differs from the one the run in '",
+           path.parent_path().string(), "' was started with; use the same config or a new --out folder");
+  LoopState s;
+  s.next_epoch = meta.at("next_epoch");
+  s.best_epoch = meta.at("best_epoch");
+  s.best_value = meta.at("best_value");
+  s.epochs_without_improvement = meta.at("epochs_without_improvement");
+  s.stopped_early = meta.at("stopped_early");
+  for (const auto& r : meta.at("history")) s.history.push_back(EpochRecord::from_json(r));
+  s.schedule_state = meta.at("schedule");
+  s.normalization = Normalization::from_json(meta.at("normalization"));
+  return s;
+}
+
+void write_history(const fs::path& dir, const std::vector<EpochRecord>& history, const std::string& monitor) {
+  CsvWriter csv({"epoch", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_macro_f1",
+                 "val_balanced_accuracy", "seconds", "train_images_per_s", "val_images_per_s"});
+  PlotSeries train_loss{"train loss", {}, {}}, val_loss{"val loss", {}, {}};
+  PlotSeries train_acc{"train accuracy", {}, {}}, val_acc{"val accuracy", {}, {}}, val_f1{"val macro-F1", {}, {}};
+  for (const auto& r : history) {
+    csv.add_row({std::to_string(r.epoch), format_number(r.lr), format_number(r.train_loss),
+                 format_number(r.train_accuracy), format_number(r.val_loss), format_number(r.val_accuracy),
+                 format_number(r.val_macro_f1), format_number(r.val_balanced_accuracy), format_number(r.seconds, 4),
+                 format_number(r.train_images_per_second, 4), format_number(r.val_images_per_second, 4)});
+    const double x = r.epoch;
+    train_loss.x.push_back(x), train_loss.y.push_back(r.train_loss);
+    val_loss.x.push_back(x), val_loss.y.push_back(r.val_loss);
+    train_acc.x.push_back(x), train_acc.y.push_back(r.train_accuracy);
+    val_acc.x.push_back(x), val_acc.y.push_back(r.val_accuracy);
+    val_f1.x.push_back(x), val_f1.y.push_back(r.val_macro_f1);
+  }
+  csv.write((dir / "log.csv").string());
+  LinePlotOptions loss_panel{"Loss", "epoch", "cross-entropy"};
+  LinePlotOptions metric_panel{"Accuracy and macro-F1 (best epoch by " + monitor + ")", "epoch", "score"};
+  write_line_plots((dir / "curves.png").string(), {{train_loss, val_loss}, {train_acc, val_acc, val_f1}},
+                   {loss_panel, metric_panel});
+}
+
+void write_split(const fs::path& dir, const LabeledSamples& data, const SplitIndices& split) {
+  CsvWriter csv({"image", "label", "part"});
+  auto add = [&](const std::vector<size_t>& part, const char* name) {
+    for (size_t i : part)
+      csv.add_row({data.samples[i].image_path, data.class_names[data.samples[i].label], name});
+  };
+  add(split.train, "train");
+  add(split.val, "val");
+  add(split.test, "test");
+  csv.write((dir / "split.csv").string());
+}
+
+std::vector<size_t> epoch_order(const TrainConfig& config, const std::vector<size_t>& train,
+                                const std::vector<int>& labels, int num_classes, int epoch) {
+  Rng rng(derive_seed(config.seed, {static_cast<uint64_t>(epoch), 0x5A3D}));
+  if (config.imbalance == "balanced_sampling") {
+    std::vector<int> train_labels;
+    for (size_t i : train) train_labels.push_back(labels[i]);
+    std::vector<size_t> picks = balanced_order(train_labels, num_classes, train.size(), rng);
+    for (auto& p : picks) p = train[p];
+    return picks;
+  }
+  std::vector<size_t> order = train;
+  std::shuffle(order.begin(), order.end(), rng);
+  return order;
+}
+
+}  // namespace
+
+nlohmann::json EpochRecord::to_json() const {
+  return {{"epoch", epoch},
+          {"lr", lr},
+          {"train_loss", train_loss},
+          {"train_accuracy", train_accuracy},
+          {"val_loss", val_loss},
+          {"val_accuracy", val_accuracy},
+          {"val_macro_f1", val_macro_f1},
+          {"val_balanced_accuracy", val_balanced_accuracy},
+          {"seconds", seconds},
+          {"train_images_per_second", train_images_per_second},
+          {"val_images_per_second", val_images_per_second}};
+}
+
+EpochRecord EpochRecord::from_json(const nlohmann::json& j) {
+  EpochRecord r;
+  r.epoch = j.at("epoch");
+  r.lr = j.at("lr");
+  r.train_loss = j.at("train_loss");
+  r.train_accuracy = j.at("train_accuracy");
+  r.val_loss = j.at("val_loss");
+  r.val_accuracy = j.at("val_accuracy");
+  r.val_macro_f1 = j.at("val_macro_f1");
+  r.val_balanced_accuracy = j.at("val_balanced_accuracy");
+  r.seconds = j.at("seconds");
+  r.train_images_per_second = j.at("train_images_per_second");
+  r.val_images_per_second = j.at("val_images_per_second");
+  return r;
+}
+
+SplitIndices split_for(const TrainConfig& config, const std::vector<int>& labels) {
+  return stratified_split(labels, config.split.train, config.split.val, config.split.test, config.split.seed);
+}
+
+TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& options) {
+  auto log = logger("train");
+  const auto started = std::chrono::steady_clock::now();
+  const fs::path dir(options.out_dir);
+  HP_CHECK(!options.out_dir.empty(), InputError, "--out: a folder for the run is required");
+  HP_CHECK(options.resume || !fs::exists(dir / kCheckpointName), InputError, "--out '", options.out_dir,
+           "' already holds a training run: pass --resume to continue it or choose another folder");
+  fs::create_directories(dir);
+  const nlohmann::json config_json = config.to_json();
+  seed_everything(config.seed);
+
+  LabeledSamples data = load_samples(config.data);
+  const std::vector<int> labels = data.labels();
+  const int num_classes = static_cast<int>(data.class_names.size());
+  HP_CHECK(num_classes >= 2, InputError, "training needs at least two classes; the data has ", num_classes);
+  SplitIndices split = split_for(config, labels);
+  HP_CHECK(!split.train.empty(), InputError, "the training split is empty");
+  write_split(dir, data, split);
+  write_text_atomic(dir / "config.json", config_json.dump(2));
+  log->info("{} images in {} classes: {} train, {} val, {} test", data.samples.size(), num_classes,
+            split.train.size(), split.val.size(), split.test.size());
+
+  ClassificationDataOptions data_options{config.crop, config.augment, config.normalization};
+  ClassificationDataset dataset(data.samples, data_options);
+  dataset.preload(std::max(1, config.workers));
+
+  ClassifierOptions model_options = config.model;
+  model_options.num_classes = num_classes;
+  ClassifierPtr model = create_classifier(config.arch, model_options);
+  model->to(options.device);
+  auto optimizer = make_optimizer(config.optimizer, model->parameters());
+  LrSchedule schedule(config.schedule, config.optimizer.lr, config.epochs);
+
+  LoopState state;
+  if (options.resume) {
+    state = load_checkpoint(dir / kCheckpointName, *model, *optimizer, config_json);
+    schedule.load_state(state.schedule_state);
+    log->info("resuming at epoch {} of {}", state.next_epoch + 1, config.epochs);
+  } else {
+    state.normalization = config.normalization;
+    if (state.normalization.needs_statistics) {
+      std::vector<cv::Mat> crops;
+      for (size_t i : split.train) crops.push_back(dataset.crop(i));
+      auto [mean, stdev] = channel_statistics(crops);
+      state.normalization.set_statistics(mean, stdev);
+      log->info("normalisation statistics from the training split: mean {:.3f} {:.3f} {:.3f}, std {:.3f} {:.3f} {:.3f}",
+                mean[0], mean[1], mean[2], stdev[0], stdev[1], stdev[2]);
+    }
+  }
+  dataset.set_normalization(state.normalization);
+
+  torch::Tensor class_weight;
+  if (config.imbalance == "class_weights") {
+    std::vector<int> train_labels;
+    for (size_t i : split.train) train_labels.push_back(labels[i]);
+    std::vector<double> w = class_weights(train_labels, num_classes);
+    class_weight = torch::tensor(std::vector<float>(w.begin(), w.end())).to(options.device);
+  }
+
+  ClassifierHeader header;
+  header.arch = config.arch;
+  header.options = model_options;
+  header.classes = data.class_names;
+  header.crop = config.crop;
+  header.normalization = state.normalization;
+  const fs::path best_path = dir / "best.hpm", last_path = dir / "last.hpm";
+
+  TrainResult result;
+  result.train_size = split.train.size();
+  result.val_size = split.val.size();
+  result.test_size = split.test.size();
+  int epochs_this_run = 0;
+  for (int epoch = state.next_epoch; epoch < config.epochs && !state.stopped_early; ++epoch) {
+    if (options.stop_after_epochs > 0 && epochs_this_run == options.stop_after_epochs) break;
+    const auto epoch_start = std::chrono::steady_clock::now();
+    const double lr = schedule.lr_for_epoch(epoch);
+    set_learning_rate(*optimizer, lr);
+    model->train();
+
+    std::vector<size_t> order = epoch_order(config, split.train, labels, num_classes, epoch);
+    BatchLoader loader(dataset, order, config.batch_size, /*augment=*/true, config.seed, epoch,
+                       std::max(1, config.workers), /*drop_last=*/order.size() > static_cast<size_t>(config.batch_size));
+    Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs),
+                      static_cast<int64_t>(loader.num_batches()) * config.batch_size, "img");
+    double loss_sum = 0;
+    int64_t seen = 0, correct = 0;
+    auto ce = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(config.label_smoothing);
+    if (class_weight.defined()) ce.weight(class_weight);
+    while (auto batch = loader.next()) {
+      torch::Tensor images = batch->images.to(options.device), targets = batch->labels.to(options.device);
+      optimizer->zero_grad();
+      torch::Tensor logits = model->forward(images);
+      torch::Tensor loss = torch::nn::functional::cross_entropy(logits, targets, ce);
+      HP_CHECK(std::isfinite(loss.item<double>()), Error, "training diverged at epoch ", epoch + 1,
+               ": the loss is not finite (try a lower learning rate)");
+      loss.backward();
+      optimizer->step();
+      const int64_t n = images.size(0);
+      loss_sum += loss.item<double>() * n;
+      correct += logits.argmax(1).eq(targets).sum().item<int64_t>();
+      seen += n;
+      progress.set_metric("loss", loss_sum / seen);
+      progress.advance(n);
+    }
+    progress.finish();
+    const double train_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+
+    EpochRecord record;
+    record.epoch = epoch + 1;
+    record.lr = lr;
+    record.train_loss = seen ? loss_sum / seen : 0;
+    record.train_accuracy = seen ? static_cast<double>(correct) / seen : 0;
+    record.train_images_per_second = train_seconds > 0 ? seen / train_seconds : 0;
+    double value = -record.train_loss;
+    nlohmann::json metrics = {{"train_loss", record.train_loss}, {"train_accuracy", record.train_accuracy}};
+    if (!split.val.empty()) {
+      EvalResult val = evaluate_dataset(*model, dataset, split.val, data.class_names, config.batch_size,
+                                        options.device, std::max(1, config.workers));
+      record.val_loss = val.loss;
+      record.val_accuracy = val.report.accuracy;
+      record.val_macro_f1 = val.report.macro_f1;
+      record.val_balanced_accuracy = val.report.balanced_accuracy;
+      record.val_images_per_second = val.predictions.images_per_second;
+      value = monitored_value(config.monitor, val);
+      metrics["val"] = val.report.to_json();
+      metrics["val"]["loss"] = val.loss;
+    }
+    record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    schedule.observe(value);
+    state.history.push_back(record);
+    log->info("epoch {}/{}: lr {:.2e} train loss {:.4f} acc {:.3f} | val loss {:.4f} acc {:.3f} macro-F1 {:.3f} | "
+              "{:.1f} img/s train, {:.1f} img/s inference",
+              epoch + 1, config.epochs, lr, record.train_loss, record.train_accuracy, record.val_loss,
+              record.val_accuracy, record.val_macro_f1, record.train_images_per_second, record.val_images_per_second);
+
+    header.training = {{"config", config_json}, {"epoch", epoch + 1}, {"seed", config.seed},
+                       {"train_images", split.train.size()}, {"val_images", split.val.size()},
+                       {"test_images", split.test.size()}};
+    header.metrics = metrics;
+    const nlohmann::json header_json = header.to_json();
+    if (value > state.best_value) {
+      state.best_value = value;
+      state.best_epoch = epoch + 1;
+      state.epochs_without_improvement = 0;
+      save_model_file(best_path.string(), header_json, *model);
+    } else if (config.early_stop_patience > 0 && ++state.epochs_without_improvement >= config.early_stop_patience) {
+      state.stopped_early = true;
+      log->info("early stop: no {} improvement for {} epochs (best epoch {})", config.monitor,
+                config.early_stop_patience, state.best_epoch);
+    }
+    save_model_file(last_path.string(), header_json, *model);
+    state.next_epoch = epoch + 1;
+    state.schedule_state = schedule.state();
+    save_checkpoint(dir / kCheckpointName, *model, *optimizer, state, config_json);
+    write_history(dir, state.history, config.monitor);
+    ++epochs_this_run;
+  }
+
+  result.history = state.history;
+  result.best_epoch = state.best_epoch;
+  result.best_value = state.best_value;
+  result.stopped_early = state.stopped_early;
+  result.complete = state.stopped_early || state.next_epoch >= config.epochs;
+  result.best_model = best_path.string();
+  result.last_model = last_path.string();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace hemapath

@@ -1,0 +1,137 @@
+// The command line as a user meets it: help, info, predict, and every kind of bad input
+// giving a clear message, exit code 2 and no output file.
+#include <gtest/gtest.h>
+
+#include "hemapath/io/csv.h"
+#include "hemapath/models/model_file.h"
+#include "hemapath/models/registry.h"
+#include "test_support.h"
+
+namespace hemapath {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ClassifierHeader h;
+    h.arch = "separable_cnn";
+    h.options.num_classes = 4;
+    h.options.extra = {{"width", 0.25}};
+    h.classes = {"NEUTROPHIL", "EOSINOPHIL", "LYMPHOCYTE", "MONOCYTE"};
+    h.crop.size = 32;
+    torch::manual_seed(1);
+    model_ = dir_ / "wbc.hpm";
+    save_model_file(model_, h.to_json(), *create_classifier(h.arch, h.options));
+  }
+  std::string images() const { return (test::shared_data() / "wbc-bccd" / "images").string(); }
+  std::string masks() const { return (test::shared_data() / "wbc-bccd" / "masks").string(); }
+  std::string image(int n) const {
+    char name[64];
+    std::snprintf(name, sizeof name, "BloodImage_%05d.jpg", n);
+    return images() + "/" + name;
+  }
+  void expect_usage_error(const std::string& args, const std::string& needle) {
+    test::CommandResult r = test::run_cli(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find(needle), std::string::npos) << args << "\n" << r.output;
+  }
+
+  test::ScratchDir dir_;
+  std::string model_;
+};
+
+TEST_F(Cli, HelpListsEverySubcommand) {
+  test::CommandResult r = test::run_cli("--help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* s : {"train", "eval", "predict", "info", "--verbose", "--quiet"})
+    EXPECT_NE(r.output.find(s), std::string::npos) << s;
+  r = test::run_cli("train --help");
+  for (const char* s : {"--config", "--resume", "--seed", "--threads", "--device", "--set"})
+    EXPECT_NE(r.output.find(s), std::string::npos) << s;
+  EXPECT_EQ(test::run_cli("").exit_code, 2);
+  EXPECT_EQ(test::run_cli("frobnicate").exit_code, 2);
+}
+
+TEST_F(Cli, PredictWritesOneRowPerImageWithProbabilities) {
+  const std::string out = dir_ / "out/pred.csv";
+  test::CommandResult r =
+      test::run_cli("predict --model " + model_ + " " + image(0) + " " + image(1) + " --masks " + masks() +
+                    " --out " + out + " --threads 1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto rows = read_csv(out);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], (CsvRow{"image", "mask", "predicted", "probability", "p_NEUTROPHIL", "p_EOSINOPHIL",
+                             "p_LYMPHOCYTE", "p_MONOCYTE"}));
+  double sum = 0;
+  for (int c = 4; c < 8; ++c) sum += std::stod(rows[1][c]);
+  EXPECT_NEAR(sum, 1.0, 1e-3);
+  EXPECT_NE(r.output.find("images/s"), std::string::npos);
+}
+
+TEST_F(Cli, BadInputsAreNamedWithExitCodeTwoAndNoOutput) {
+  const std::string out = dir_ / "pred.csv";
+  expect_usage_error("predict --model " + model_ + " " + dir_ / "nope.jpg" + " --out " + out, "nope.jpg");
+  test::write_file(dir_ / "corrupt.jpg", "this is not a jpeg");
+  expect_usage_error("predict --model " + model_ + " " + dir_ / "corrupt.jpg" + " --out " + out, "corrupt.jpg");
+  EXPECT_FALSE(fs::exists(out));
+
+  const std::string bytes = [&] {
+    std::ifstream in(model_, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  test::write_file(dir_ / "cut.hpm", bytes.substr(0, bytes.size() - 10));
+  expect_usage_error("predict --model " + dir_ / "cut.hpm" + " " + image(0) + " --out " + out, "truncated");
+  nlohmann::json seg = read_model_header(model_);
+  seg["task"] = "segmentation";
+  {
+    torch::manual_seed(1);
+    ClassifierOptions o;
+    o.num_classes = 4;
+    o.extra = {{"width", 0.25}};
+    save_model_file(dir_ / "seg.hpm", seg, *create_classifier("separable_cnn", o));
+  }
+  expect_usage_error("predict --model " + dir_ / "seg.hpm" + " " + image(0) + " --out " + out, "segmentation model");
+  EXPECT_FALSE(fs::exists(out));
+
+  // Configs: unreadable, malformed, a misspelt key, a bad value, an unknown class, an empty set.
+  expect_usage_error("train --config " + dir_ / "missing.yaml", "missing.yaml");
+  test::write_file(dir_ / "broken.yaml", "data: [unclosed\n");
+  expect_usage_error("train --config " + dir_ / "broken.yaml" + " --out " + dir_ / "run", "not valid YAML");
+  const std::string data_block = "data: {labels: " + (test::shared_data() / "wbc-bccd/labels.csv").string() +
+                                 ", images: " + images() + ", masks: " + masks();
+  test::write_file(dir_ / "typo.yaml", data_block + "}\nmodel: {arch: separable_cnn}\ntrain: {epochz: 3}\n");
+  expect_usage_error("train --config " + dir_ / "typo.yaml" + " --out " + dir_ / "run", "'train.epochz'");
+  test::write_file(dir_ / "badlr.yaml", data_block + "}\nmodel: {arch: separable_cnn}\ntrain: {optimizer: {lr: -1}}\n");
+  expect_usage_error("train --config " + dir_ / "badlr.yaml" + " --out " + dir_ / "run", "'train.optimizer.lr'");
+  test::write_file(dir_ / "arch.yaml", data_block + "}\nmodel: {arch: resnet19}\n");
+  expect_usage_error("train --config " + dir_ / "arch.yaml" + " --out " + dir_ / "run", "resnet19");
+  test::write_file(dir_ / "class.yaml", data_block + ", classes: [NEUTROPHIL, MYELOCYTE]}\nmodel: {arch: separable_cnn}\n");
+  expect_usage_error("train --config " + dir_ / "class.yaml" + " --out " + dir_ / "run", "MYELOCYTE");
+  test::write_file(dir_ / "empty.csv", "image,label\n");
+  test::write_file(dir_ / "empty.yaml", "data: {labels: " + dir_ / "empty.csv" + "}\nmodel: {arch: separable_cnn}\n");
+  expect_usage_error("train --config " + dir_ / "empty.yaml" + " --out " + dir_ / "run", "no usable images");
+  EXPECT_FALSE(fs::exists(dir_ / "run/best.hpm"));
+
+  // Evaluating on data with a class the model does not know.
+  test::write_file(dir_ / "evaldata/labels.csv", "image,label\n" + image(0) + ",BLAST\n");
+  expect_usage_error("eval --model " + model_ + " --data " + dir_ / "evaldata", "BLAST");
+  expect_usage_error("predict --model " + model_ + " " + image(0) + " --device cuda", "CUDA");
+  expect_usage_error("predict --model " + model_ + " " + image(0) + " --device tpu", "tpu");
+}
+
+TEST_F(Cli, InfoDescribesModelsImagesAndSlides) {
+  test::CommandResult r = test::run_cli("info " + model_ + " " + image(0) + " " +
+                                        (test::shared_data() / "slides/CMU-1-Small-Region.svs").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("separable_cnn"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("640 x 480"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("aperio"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("2220 x 2967"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("0.499"), std::string::npos) << r.output;
+  expect_usage_error("info " + (test::shared_data() / "slides/unopenable.tiff").string(), "unopenable.tiff");
+}
+
+}  // namespace
+}  // namespace hemapath

@@ -1,0 +1,101 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "hemapath/models/model_file.h"
+#include "hemapath/models/registry.h"
+#include "test_support.h"
+
+namespace hemapath {
+namespace {
+
+ClassifierHeader small_header() {
+  ClassifierHeader h;
+  h.arch = "separable_cnn";
+  h.options.num_classes = 3;
+  h.options.extra = {{"width", 0.25}};
+  h.classes = {"a", "b", "c"};
+  h.crop.size = 32;
+  h.normalization.mode = "standardize";
+  h.normalization.mean = {0.5, 0.4, 0.3};
+  h.normalization.std = {0.2, 0.2, 0.25};
+  return h;
+}
+
+std::string save_small_model(const test::ScratchDir& dir, torch::Tensor* reference_output) {
+  torch::manual_seed(3);
+  ClassifierHeader h = small_header();
+  ClassifierPtr model = create_classifier(h.arch, h.options);
+  model->eval();
+  torch::Tensor x = torch::rand({2, 3, 32, 32});
+  if (reference_output) *reference_output = model->forward(x);
+  const std::string path = dir / "m.hpm";
+  save_model_file(path, h.to_json(), *model);
+  return path;
+}
+
+TEST(ModelFile, RoundTripKeepsHeaderAndOutputs) {
+  test::ScratchDir dir;
+  torch::Tensor before;
+  const std::string path = save_small_model(dir, &before);
+  LoadedClassifier loaded = load_classifier(path, torch::kCPU);
+  EXPECT_EQ(loaded.header.classes, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(loaded.header.crop.size, 32);
+  EXPECT_DOUBLE_EQ(loaded.header.normalization.mean[1], 0.4);
+  EXPECT_FALSE(loaded.model->is_training());
+  torch::manual_seed(3);
+  create_classifier("separable_cnn", small_header().options);  // same RNG draws as when saving
+  torch::Tensor x = torch::rand({2, 3, 32, 32});
+  EXPECT_TRUE(torch::equal(loaded.model->forward(x), before));
+  EXPECT_EQ(read_model_header(path).at("task"), "classification");
+}
+
+TEST(ModelFile, TruncatedDamagedAndForeignFilesAreNamed) {
+  test::ScratchDir dir;
+  const std::string path = save_small_model(dir, nullptr);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  auto expect_error = [](const std::string& file, const std::string& needle) {
+    try {
+      load_classifier(file, torch::kCPU);
+      ADD_FAILURE() << "no error for " << file;
+    } catch (const ModelFileError& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();
+    }
+  };
+  test::write_file(dir / "truncated.hpm", bytes.substr(0, bytes.size() / 2));
+  expect_error(dir / "truncated.hpm", "truncated");
+  std::string damaged = bytes;
+  damaged[damaged.size() - 100] ^= 0x5A;
+  test::write_file(dir / "damaged.hpm", damaged);
+  expect_error(dir / "damaged.hpm", "checksum");
+  test::write_file(dir / "text.hpm", "hello, not a model");
+  expect_error(dir / "text.hpm", "not a hemapath model");
+  expect_error(dir / "missing.hpm", "does not exist");
+
+  nlohmann::json seg = small_header().to_json();
+  seg["task"] = "segmentation";
+  torch::manual_seed(0);
+  save_model_file(dir / "seg.hpm", seg, *create_classifier("separable_cnn", small_header().options));
+  expect_error(dir / "seg.hpm", "segmentation model");
+
+  nlohmann::json wrong_arch = small_header().to_json();
+  wrong_arch["arch"] = "resnet18";
+  save_model_file(dir / "wrong.hpm", wrong_arch, *create_classifier("separable_cnn", small_header().options));
+  expect_error(dir / "wrong.hpm", "do not fit the architecture");
+}
+
+TEST(ModelFile, WriteIsAtomic) {
+  test::ScratchDir dir;
+  save_small_model(dir, nullptr);
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) files += e.is_regular_file();
+  EXPECT_EQ(files, 1u) << "a temporary file was left behind";
+}
+
+}  // namespace
+}  // namespace hemapath

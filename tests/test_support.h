@@ -1,0 +1,86 @@
+#pragma once
+// Shared helpers for the test suite: paths to data, scratch folders, running the CLI.
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace hemapath::test {
+
+/// ../shared/data beside the repository (the real data sets).
+inline std::filesystem::path shared_data() { return HEMAPATH_SHARED_DATA; }
+inline std::filesystem::path source_dir() { return HEMAPATH_SOURCE_DIR; }
+
+/// A fresh folder removed at the end of the test.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = info ? std::string(info->test_suite_name()) + "_" + info->name() : "scratch";
+    path_ = std::filesystem::temp_directory_path() / ("hemapath_test_" + name + "_" + std::to_string(getpid()));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline void write_file(const std::string& path, const std::string& content) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << content;
+}
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+/// Runs the hemapath binary with `args` (shell-quoted by the caller where needed).
+inline CommandResult run_cli(const std::string& args) {
+  std::string command = std::string(HEMAPATH_CLI) + " " + args + " 2>&1";
+  CommandResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> buffer{};
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+/// The first `per_class` labelled wbc-bccd images of each of the four main classes, as an
+/// `image,label` CSV written into `dir` (images referenced by absolute path).
+inline std::string write_wbc_slice(const std::filesystem::path& dir, int per_class) {
+  std::ifstream in(shared_data() / "wbc-bccd" / "labels.csv");
+  std::string line;
+  std::getline(in, line);
+  std::map<std::string, int> taken;
+  std::string csv = "image,label\n";
+  while (std::getline(in, line)) {
+    auto comma = line.find(',');
+    std::string image = line.substr(0, comma), label = line.substr(comma + 1);
+    if (label == "BASOPHIL" || taken[label] >= per_class) continue;
+    ++taken[label];
+    csv += (shared_data() / "wbc-bccd" / "images" / image).string() + "," + label + "\n";
+  }
+  std::string path = (dir / "slice.csv").string();
+  write_file(path, csv);
+  return path;
+}
+
+}  // namespace hemapath::test
