@@ -1,0 +1,35 @@
+#pragma once
+/// The classifier interface every image-classification network implements.
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace hemapath {
+
+/// Options every classifier takes.
+struct ClassifierOptions {
+  int64_t num_classes = 1000;
+  int64_t in_channels = 3;
+  double dropout = -1;  ///< < 0: the architecture's default (torchvision's)
+  /// Architecture-specific options (documented per arch in registry.h); unknown keys ->
+  /// ConfigError naming the key.
+  nlohmann::json extra = nlohmann::json::object();
+};
+
+/// Base of every classifier: float images [N, in_channels, H, W] -> logits [N, num_classes].
+class ClassifierImpl : public torch::nn::Module {
+ public:
+  virtual torch::Tensor forward(torch::Tensor x) = 0;
+  /// Prefix of the final classification layer's parameters ("fc" for ResNet, "classifier"
+  /// for EfficientNet, "classifier.3" for MobileNetV3 ...): re-initialised when fine-tuning to
+  /// new classes. Match it with a trailing '.', e.g. "classifier.3.weight".
+  virtual std::string head_prefix() const = 0;
+};
+
+using ClassifierPtr = std::shared_ptr<ClassifierImpl>;
+
+}  // namespace hemapath

@@ -1,0 +1,84 @@
+#pragma once
+/// ResNet (He et al. 2016) as torchvision's: v1.5, the stride of a bottleneck block on its 3x3
+/// convolution. State-dict names and shapes equal torchvision's (`conv1`, `bn1`,
+/// `layer{1..4}.{i}.conv{1,2,3}`, `bn{1,2,3}`, `downsample.{0,1}`, `fc`), so its weights load
+/// by name.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+
+#include "hemapath/models/classifier.h"
+
+namespace hemapath {
+
+/// Options of `ResNet`.
+struct ResNetOptions {
+  /// `depth`: 18 or 34 (basic blocks), 50, 101 or 152 (bottleneck blocks).
+  explicit ResNetOptions(int64_t depth = 18) : depth_(depth) {}
+  TORCH_ARG(int64_t, depth);
+  TORCH_ARG(int64_t, num_classes) = 1000;
+  TORCH_ARG(int64_t, in_channels) = 3;
+  /// Dropout before `fc`; torchvision's ResNet has none, hence 0.
+  TORCH_ARG(double, dropout) = 0.0;
+  /// Zero the last BatchNorm weight of every block so each starts as the identity.
+  TORCH_ARG(bool, zero_init_residual) = false;
+};
+
+/// Two 3x3 convolutions (ResNet-18/34): `conv1` (stride), `bn1`, `conv2`, `bn2`, and a
+/// `downsample` {0: 1x1 conv, 1: BatchNorm2d} on the shortcut when the shape changes.
+class BasicBlockImpl : public torch::nn::Module {
+ public:
+  static constexpr int64_t kExpansion = 1;
+  BasicBlockImpl(int64_t in_channels, int64_t planes, int64_t stride);
+  torch::Tensor forward(torch::Tensor x);
+  /// The BatchNorm closing the residual branch (zeroed by `zero_init_residual`).
+  torch::nn::BatchNorm2d last_bn() const { return bn2_; }
+
+ private:
+  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
+  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr};
+  torch::nn::Sequential downsample_{nullptr};
+};
+TORCH_MODULE(BasicBlock);
+
+/// 1x1 reduce, 3x3 (stride), 1x1 expand x4 (ResNet-50 and deeper): `conv1..3`, `bn1..3`,
+/// `downsample` as in `BasicBlock`.
+class BottleneckImpl : public torch::nn::Module {
+ public:
+  static constexpr int64_t kExpansion = 4;
+  BottleneckImpl(int64_t in_channels, int64_t planes, int64_t stride);
+  torch::Tensor forward(torch::Tensor x);
+  /// The BatchNorm closing the residual branch (zeroed by `zero_init_residual`).
+  torch::nn::BatchNorm2d last_bn() const { return bn3_; }
+
+ private:
+  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
+  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
+  torch::nn::Sequential downsample_{nullptr};
+};
+TORCH_MODULE(Bottleneck);
+
+/// ResNet classifier: 7x7/2 stem, 3x3/2 max-pool, four stages (/4 .. /32), global average
+/// pool, `fc`. [N, in_channels, H, W] (H, W >= 32) -> logits [N, num_classes].
+class ResNetImpl : public ClassifierImpl {
+ public:
+  explicit ResNetImpl(const ResNetOptions& options);
+  torch::Tensor forward(torch::Tensor x) override;
+  std::string head_prefix() const override { return "fc"; }
+  const ResNetOptions& options() const { return options_; }
+
+ private:
+  template <typename Block>
+  torch::nn::Sequential make_stage(int64_t& in_channels, int64_t planes, int64_t blocks,
+                                   int64_t stride);
+
+  ResNetOptions options_;
+  torch::nn::Conv2d conv1_{nullptr};
+  torch::nn::BatchNorm2d bn1_{nullptr};
+  torch::nn::Sequential layer1_{nullptr}, layer2_{nullptr}, layer3_{nullptr}, layer4_{nullptr};
+  torch::nn::Linear fc_{nullptr};
+};
+TORCH_MODULE(ResNet);
+
+}  // namespace hemapath

@@ -1,0 +1,146 @@
+#include "hemapath/models/registry.h"
+
+#include <functional>
+#include <set>
+#include <utility>
+
+#include "hemapath/core/error.h"
+#include "hemapath/models/classifier.h"
+#include "hemapath/models/efficientnet.h"
+#include "hemapath/models/mobilenet_v3.h"
+#include "hemapath/models/resnet.h"
+#include "hemapath/models/separable_cnn.h"
+
+namespace hemapath {
+namespace {
+
+// Reads the architecture-specific `extra` options; every key must be consumed, so a typo
+// fails loudly instead of being silently ignored.
+class ExtraReader {
+ public:
+  ExtraReader(std::string arch, const nlohmann::json& extra, std::set<std::string> known)
+      : arch_(std::move(arch)), extra_(extra), known_(std::move(known)) {
+    HP_CHECK(extra_.is_null() || extra_.is_object(), ConfigError, "option 'extra' of '", arch_,
+             "' must be an object, got ", extra_.dump());
+    if (extra_.is_null()) return;
+    for (const auto& item : extra_.items()) {
+      HP_CHECK(known_.count(item.key()) > 0, ConfigError, "unknown option 'extra.", item.key(),
+               "' for architecture '", arch_, "': expected ", expected());
+    }
+  }
+
+  double number(const std::string& key, double fallback) const {
+    if (!extra_.is_object() || !extra_.contains(key)) return fallback;
+    const auto& value = extra_.at(key);
+    HP_CHECK(value.is_number(), ConfigError, "option 'extra.", key, "' of '", arch_,
+             "' must be a number, got ", value.dump());
+    return value.get<double>();
+  }
+
+  bool boolean(const std::string& key, bool fallback) const {
+    if (!extra_.is_object() || !extra_.contains(key)) return fallback;
+    const auto& value = extra_.at(key);
+    HP_CHECK(value.is_boolean(), ConfigError, "option 'extra.", key, "' of '", arch_,
+             "' must be true or false, got ", value.dump());
+    return value.get<bool>();
+  }
+
+ private:
+  std::string expected() const {
+    if (known_.empty()) return "no extra options";
+    std::string list;
+    for (const auto& key : known_) list += (list.empty() ? "" : ", ") + key;
+    return "one of " + list;
+  }
+
+  std::string arch_;
+  const nlohmann::json& extra_;
+  std::set<std::string> known_;
+};
+
+double dropout_or(const ClassifierOptions& options, double fallback) {
+  return options.dropout < 0 ? fallback : options.dropout;
+}
+
+using Factory = std::function<ClassifierPtr(const std::string&, const ClassifierOptions&)>;
+using FactoryTable = std::vector<std::pair<std::string, Factory>>;
+
+Factory resnet_factory(int64_t depth) {
+  return [depth](const std::string& arch, const ClassifierOptions& o) -> ClassifierPtr {
+    const ExtraReader extra(arch, o.extra, {"zero_init_residual"});
+    return ResNet(ResNetOptions(depth)
+                      .num_classes(o.num_classes)
+                      .in_channels(o.in_channels)
+                      .dropout(dropout_or(o, 0.0))
+                      .zero_init_residual(extra.boolean("zero_init_residual", false)))
+        .ptr();
+  };
+}
+
+Factory mobilenet_v3_factory(MobileNetV3Variant variant) {
+  return [variant](const std::string& arch, const ClassifierOptions& o) -> ClassifierPtr {
+    const ExtraReader extra(arch, o.extra, {"width_mult"});
+    return MobileNetV3(MobileNetV3Options(variant)
+                           .num_classes(o.num_classes)
+                           .in_channels(o.in_channels)
+                           .dropout(dropout_or(o, 0.2))
+                           .width_mult(extra.number("width_mult", 1.0)))
+        .ptr();
+  };
+}
+
+// The one place architectures are registered, in the order `classifier_names` lists them.
+void register_classifiers(FactoryTable& table) {
+  table.emplace_back("resnet18", resnet_factory(18));
+  table.emplace_back("resnet34", resnet_factory(34));
+  table.emplace_back("resnet50", resnet_factory(50));
+  table.emplace_back("efficientnet_b0", [](const std::string& arch, const ClassifierOptions& o) {
+    const ExtraReader extra(arch, o.extra, {"stochastic_depth_prob"});
+    return ClassifierPtr(
+        EfficientNet(EfficientNetOptions()
+                         .num_classes(o.num_classes)
+                         .in_channels(o.in_channels)
+                         .dropout(dropout_or(o, 0.2))
+                         .stochastic_depth_prob(extra.number("stochastic_depth_prob", 0.2)))
+            .ptr());
+  });
+  table.emplace_back("mobilenet_v3_large", mobilenet_v3_factory(MobileNetV3Variant::kLarge));
+  table.emplace_back("mobilenet_v3_small", mobilenet_v3_factory(MobileNetV3Variant::kSmall));
+  table.emplace_back("separable_cnn", [](const std::string& arch, const ClassifierOptions& o) {
+    const ExtraReader extra(arch, o.extra, {"width"});
+    return ClassifierPtr(SeparableCnn(SeparableCnnOptions()
+                                          .num_classes(o.num_classes)
+                                          .in_channels(o.in_channels)
+                                          .dropout(dropout_or(o, 0.3))
+                                          .width(extra.number("width", 1.0)))
+                             .ptr());
+  });
+}
+
+const FactoryTable& factories() {
+  static const FactoryTable table = [] {
+    FactoryTable t;
+    register_classifiers(t);
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace
+
+ClassifierPtr create_classifier(const std::string& arch, const ClassifierOptions& options) {
+  for (const auto& [name, factory] : factories()) {
+    if (name == arch) return factory(arch, options);
+  }
+  std::string valid;
+  for (const auto& name : classifier_names()) valid += (valid.empty() ? "" : ", ") + name;
+  throw InputError("unknown architecture '" + arch + "': expected one of " + valid);
+}
+
+std::vector<std::string> classifier_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : factories()) names.push_back(entry.first);
+  return names;
+}
+
+}  // namespace hemapath

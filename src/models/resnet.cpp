@@ -1,0 +1,133 @@
+#include "hemapath/models/resnet.h"
+
+#include <vector>
+
+#include "hemapath/core/error.h"
+#include "hemapath/models/layers.h"
+
+namespace hemapath {
+namespace {
+
+torch::nn::Conv2d conv3x3(int64_t in, int64_t out, int64_t stride) {
+  return torch::nn::Conv2d(
+      torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false));
+}
+
+torch::nn::Conv2d conv1x1(int64_t in, int64_t out, int64_t stride = 1) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1).stride(stride).bias(false));
+}
+
+// The projection shortcut, only where the residual changes resolution or width.
+torch::nn::Sequential make_downsample(int64_t in, int64_t out, int64_t stride) {
+  if (stride == 1 && in == out) return torch::nn::Sequential(nullptr);
+  return torch::nn::Sequential(conv1x1(in, out, stride), torch::nn::BatchNorm2d(out));
+}
+
+}  // namespace
+
+BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t planes, int64_t stride) {
+  conv1_ = register_module("conv1", conv3x3(in_channels, planes, stride));
+  bn1_ = register_module("bn1", torch::nn::BatchNorm2d(planes));
+  conv2_ = register_module("conv2", conv3x3(planes, planes, 1));
+  bn2_ = register_module("bn2", torch::nn::BatchNorm2d(planes));
+  auto downsample = make_downsample(in_channels, planes * kExpansion, stride);
+  if (!downsample.is_empty()) downsample_ = register_module("downsample", downsample);
+}
+
+torch::Tensor BasicBlockImpl::forward(torch::Tensor x) {
+  auto out = torch::relu(bn1_->forward(conv1_->forward(x)));
+  out = bn2_->forward(conv2_->forward(out));
+  auto identity = downsample_.is_empty() ? x : downsample_->forward(x);
+  return torch::relu(out + identity);
+}
+
+BottleneckImpl::BottleneckImpl(int64_t in_channels, int64_t planes, int64_t stride) {
+  conv1_ = register_module("conv1", conv1x1(in_channels, planes));
+  bn1_ = register_module("bn1", torch::nn::BatchNorm2d(planes));
+  conv2_ = register_module("conv2", conv3x3(planes, planes, stride));
+  bn2_ = register_module("bn2", torch::nn::BatchNorm2d(planes));
+  conv3_ = register_module("conv3", conv1x1(planes, planes * kExpansion));
+  bn3_ = register_module("bn3", torch::nn::BatchNorm2d(planes * kExpansion));
+  auto downsample = make_downsample(in_channels, planes * kExpansion, stride);
+  if (!downsample.is_empty()) downsample_ = register_module("downsample", downsample);
+}
+
+torch::Tensor BottleneckImpl::forward(torch::Tensor x) {
+  auto out = torch::relu(bn1_->forward(conv1_->forward(x)));
+  out = torch::relu(bn2_->forward(conv2_->forward(out)));
+  out = bn3_->forward(conv3_->forward(out));
+  auto identity = downsample_.is_empty() ? x : downsample_->forward(x);
+  return torch::relu(out + identity);
+}
+
+template <typename Block>
+torch::nn::Sequential ResNetImpl::make_stage(int64_t& in_channels, int64_t planes,
+                                             int64_t blocks, int64_t stride) {
+  torch::nn::Sequential stage;
+  for (int64_t i = 0; i < blocks; ++i) {
+    stage->push_back(std::make_shared<Block>(in_channels, planes, i == 0 ? stride : 1));
+    in_channels = planes * Block::kExpansion;
+  }
+  return stage;
+}
+
+ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
+  std::vector<int64_t> blocks;
+  bool bottleneck = false;
+  switch (options.depth()) {
+    case 18: blocks = {2, 2, 2, 2}; break;
+    case 34: blocks = {3, 4, 6, 3}; break;
+    case 50: blocks = {3, 4, 6, 3}; bottleneck = true; break;
+    case 101: blocks = {3, 4, 23, 3}; bottleneck = true; break;
+    case 152: blocks = {3, 8, 36, 3}; bottleneck = true; break;
+    default:
+      HP_CHECK(false, ConfigError, "ResNet depth ", options.depth(),
+               " is not supported: expected 18, 34, 50, 101 or 152");
+  }
+  HP_CHECK(options.num_classes() >= 1, ConfigError, "num_classes must be >= 1, got ",
+           options.num_classes());
+  HP_CHECK(options.in_channels() >= 1, ConfigError, "in_channels must be >= 1, got ",
+           options.in_channels());
+  HP_CHECK(options.dropout() >= 0.0 && options.dropout() < 1.0, ConfigError, "dropout ",
+           options.dropout(), " is invalid: expected a value in [0, 1)");
+
+  conv1_ = register_module(
+      "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(options.in_channels(), 64, 7)
+                                     .stride(2)
+                                     .padding(3)
+                                     .bias(false)));
+  bn1_ = register_module("bn1", torch::nn::BatchNorm2d(64));
+  int64_t channels = 64;
+  const int64_t planes[4] = {64, 128, 256, 512};
+  torch::nn::Sequential stages[4];
+  for (int i = 0; i < 4; ++i) {
+    const int64_t stride = i == 0 ? 1 : 2;
+    stages[i] = bottleneck ? make_stage<BottleneckImpl>(channels, planes[i], blocks[i], stride)
+                           : make_stage<BasicBlockImpl>(channels, planes[i], blocks[i], stride);
+  }
+  layer1_ = register_module("layer1", stages[0]);
+  layer2_ = register_module("layer2", stages[1]);
+  layer3_ = register_module("layer3", stages[2]);
+  layer4_ = register_module("layer4", stages[3]);
+  fc_ = register_module("fc", torch::nn::Linear(channels, options.num_classes()));
+
+  init_weights(*this, LinearInit::kDefault);
+  if (options.zero_init_residual()) {
+    torch::NoGradGuard no_grad;
+    for (const auto& module : modules(/*include_self=*/false)) {
+      if (auto* block = module->as<BasicBlock>()) block->last_bn()->weight.zero_();
+      if (auto* block = module->as<Bottleneck>()) block->last_bn()->weight.zero_();
+    }
+  }
+}
+
+torch::Tensor ResNetImpl::forward(torch::Tensor x) {
+  x = torch::relu(bn1_->forward(conv1_->forward(x)));
+  x = torch::max_pool2d(x, 3, 2, 1);
+  x = layer4_->forward(layer3_->forward(layer2_->forward(layer1_->forward(x))));
+  x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+  if (options_.dropout() > 0.0) x = torch::dropout(x, options_.dropout(), is_training());
+  return fc_->forward(x);
+}
+
+}  // namespace hemapath

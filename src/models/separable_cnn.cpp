@@ -1,0 +1,45 @@
+#include "hemapath/models/separable_cnn.h"
+
+#include "hemapath/core/error.h"
+#include "hemapath/models/layers.h"
+
+namespace hemapath {
+
+SeparableCnnImpl::SeparableCnnImpl(const SeparableCnnOptions& options) : options_(options) {
+  HP_CHECK(options.num_classes() >= 1, ConfigError, "num_classes must be >= 1, got ",
+           options.num_classes());
+  HP_CHECK(options.in_channels() >= 1, ConfigError, "in_channels must be >= 1, got ",
+           options.in_channels());
+  HP_CHECK(options.dropout() >= 0.0 && options.dropout() < 1.0, ConfigError, "dropout ",
+           options.dropout(), " is invalid: expected a value in [0, 1)");
+  HP_CHECK(options.width() > 0.0, ConfigError, "separable_cnn width ", options.width(),
+           " is invalid: expected a value > 0");
+
+  auto channels = [&](int64_t c) {
+    return make_divisible(static_cast<double>(c) * options.width(), 8);
+  };
+
+  torch::nn::Sequential features;
+  int64_t in = channels(32);
+  features->push_back(conv_bn_act(ConvBnActOptions(options.in_channels(), in, 3).stride(2)));
+  for (const int64_t stage_channels : {64, 128, 256, 384}) {
+    const int64_t out = channels(stage_channels);
+    features->push_back(SequentialBlock(
+        separable_conv_bn_act(SeparableConv2dOptions(in, out)),
+        separable_conv_bn_act(SeparableConv2dOptions(out, out)),
+        torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(2).stride(2).ceil_mode(true))));
+    in = out;
+  }
+  features_ = register_module("features", features);
+  dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout()));
+  classifier_ = register_module("classifier", torch::nn::Linear(in, options.num_classes()));
+  init_weights(*this, LinearInit::kNormal);
+}
+
+torch::Tensor SeparableCnnImpl::forward(torch::Tensor x) {
+  x = features_->forward(x);
+  x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+  return classifier_->forward(dropout_->forward(x));
+}
+
+}  // namespace hemapath

@@ -1,0 +1,157 @@
+// The torchvision architectures must match torchvision's parameter counts and state-dict
+// layout exactly, so torchvision weights load by name.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hemapath/models/classifier.h"
+#include "hemapath/models/registry.h"
+#include "models/model_test_util.h"
+
+namespace hemapath {
+namespace {
+
+using Shapes = std::map<std::string, std::vector<int64_t>>;
+
+struct LayoutCase {
+  std::string arch;
+  int64_t parameters;     // torchvision's published count at 1000 classes
+  size_t parameter_tensors;
+  size_t state_dict_entries;  // parameters + buffers
+  Shapes expected;        // a sample of keys and shapes
+  std::vector<std::string> absent;
+};
+
+// Entry counts follow from the layouts: every conv has a weight, every BatchNorm 2 parameters
+// and 3 buffers (running_mean, running_var, num_batches_tracked), every linear 2 parameters.
+// resnet18: 20 convs + 20 BN + fc -> 62 parameters, 60 buffers.
+// resnet34: 36 convs + 36 BN + fc -> 110 parameters, 108 buffers.
+// resnet50: 53 convs + 53 BN + fc -> 161 parameters, 159 buffers.
+// efficientnet_b0: stem, 16 MBConv (1 without expansion: 2 conv-bn + SE; 15 with: 3 conv-bn +
+//   SE, SE = 2 convs with bias), head conv, linear -> 49 conv-bn, 213 parameters, 147 buffers.
+// mobilenet_v3_large: stem, 15 blocks (14 with expansion, 8 with SE), last conv -> 46 conv-bn,
+//   8 SE, 2 linears -> 138 + 32 + 4 = 174 parameters, 138 buffers.
+// mobilenet_v3_small: stem, 11 blocks (10 with expansion, 9 with SE), last conv -> 34 conv-bn,
+//   9 SE, 2 linears -> 102 + 36 + 4 = 142 parameters, 102 buffers.
+const std::vector<LayoutCase>& cases() {
+  static const std::vector<LayoutCase> all = {
+      {"resnet18", 11689512, 62, 122,
+       {{"conv1.weight", {64, 3, 7, 7}},
+        {"bn1.weight", {64}},
+        {"bn1.running_mean", {64}},
+        {"bn1.num_batches_tracked", {}},
+        {"layer1.0.conv1.weight", {64, 64, 3, 3}},
+        {"layer1.1.bn2.running_var", {64}},
+        {"layer2.0.conv1.weight", {128, 64, 3, 3}},
+        {"layer2.0.downsample.0.weight", {128, 64, 1, 1}},
+        {"layer2.0.downsample.1.weight", {128}},
+        {"layer2.0.downsample.1.num_batches_tracked", {}},
+        {"layer4.1.conv2.weight", {512, 512, 3, 3}},
+        {"fc.weight", {1000, 512}},
+        {"fc.bias", {1000}}},
+       {"layer1.0.downsample.0.weight", "layer2.1.downsample.0.weight", "layer1.0.conv3.weight"}},
+      {"resnet34", 21797672, 110, 218,
+       {{"layer1.2.conv2.weight", {64, 64, 3, 3}},
+        {"layer2.3.bn1.bias", {128}},
+        {"layer3.5.conv2.weight", {256, 256, 3, 3}},
+        {"layer4.0.downsample.0.weight", {512, 256, 1, 1}},
+        {"layer4.2.bn2.running_mean", {512}},
+        {"fc.weight", {1000, 512}}},
+       {"layer3.6.conv1.weight", "layer4.3.conv1.weight"}},
+      {"resnet50", 25557032, 161, 320,
+       {{"conv1.weight", {64, 3, 7, 7}},
+        {"layer1.0.conv1.weight", {64, 64, 1, 1}},
+        {"layer1.0.conv3.weight", {256, 64, 1, 1}},
+        {"layer1.0.downsample.0.weight", {256, 64, 1, 1}},
+        {"layer1.1.conv1.weight", {64, 256, 1, 1}},
+        {"layer2.0.conv1.weight", {128, 256, 1, 1}},
+        {"layer2.0.conv2.weight", {128, 128, 3, 3}},
+        {"layer2.0.downsample.0.weight", {512, 256, 1, 1}},
+        {"layer3.5.conv3.weight", {1024, 256, 1, 1}},
+        {"layer4.2.conv3.weight", {2048, 512, 1, 1}},
+        {"layer4.2.bn3.running_var", {2048}},
+        {"fc.weight", {1000, 2048}}},
+       {"layer1.1.downsample.0.weight", "layer3.6.conv1.weight"}},
+      {"efficientnet_b0", 5288548, 213, 360,
+       {{"features.0.0.weight", {32, 3, 3, 3}},
+        {"features.0.1.running_var", {32}},
+        {"features.1.0.block.0.0.weight", {32, 1, 3, 3}},
+        {"features.1.0.block.0.1.weight", {32}},
+        {"features.1.0.block.1.fc1.weight", {8, 32, 1, 1}},
+        {"features.1.0.block.1.fc1.bias", {8}},
+        {"features.1.0.block.1.fc2.weight", {32, 8, 1, 1}},
+        {"features.1.0.block.2.0.weight", {16, 32, 1, 1}},
+        {"features.2.0.block.0.0.weight", {96, 16, 1, 1}},
+        {"features.2.0.block.1.0.weight", {96, 1, 3, 3}},
+        {"features.2.0.block.2.fc1.weight", {4, 96, 1, 1}},
+        {"features.2.1.block.2.fc1.weight", {6, 144, 1, 1}},
+        {"features.3.0.block.1.0.weight", {144, 1, 5, 5}},
+        {"features.6.3.block.3.1.num_batches_tracked", {}},
+        {"features.7.0.block.3.0.weight", {320, 1152, 1, 1}},
+        {"features.8.0.weight", {1280, 320, 1, 1}},
+        {"features.8.1.bias", {1280}},
+        {"classifier.1.weight", {1000, 1280}},
+        {"classifier.1.bias", {1000}}},
+       {"features.1.0.block.3.0.weight", "features.6.4.block.0.0.weight", "features.9.0.weight",
+        "classifier.0.weight"}},
+      {"mobilenet_v3_large", 5483032, 174, 312,
+       {{"features.0.0.weight", {16, 3, 3, 3}},
+        {"features.0.1.running_mean", {16}},
+        {"features.1.block.0.0.weight", {16, 1, 3, 3}},
+        {"features.1.block.1.0.weight", {16, 16, 1, 1}},
+        {"features.2.block.0.0.weight", {64, 16, 1, 1}},
+        {"features.2.block.1.0.weight", {64, 1, 3, 3}},
+        {"features.4.block.1.0.weight", {72, 1, 5, 5}},
+        {"features.4.block.2.fc1.weight", {24, 72, 1, 1}},
+        {"features.4.block.2.fc2.weight", {72, 24, 1, 1}},
+        {"features.4.block.3.0.weight", {40, 72, 1, 1}},
+        {"features.11.block.2.fc1.weight", {120, 480, 1, 1}},
+        {"features.15.block.3.1.num_batches_tracked", {}},
+        {"features.16.0.weight", {960, 160, 1, 1}},
+        {"classifier.0.weight", {1280, 960}},
+        {"classifier.3.weight", {1000, 1280}},
+        {"classifier.3.bias", {1000}}},
+       {"features.1.block.2.0.weight", "features.17.0.weight", "classifier.1.weight"}},
+      {"mobilenet_v3_small", 2542856, 142, 244,
+       {{"features.0.0.weight", {16, 3, 3, 3}},
+        {"features.1.block.0.0.weight", {16, 1, 3, 3}},
+        {"features.1.block.1.fc1.weight", {8, 16, 1, 1}},
+        {"features.1.block.1.fc2.bias", {16}},
+        {"features.1.block.2.0.weight", {16, 16, 1, 1}},
+        {"features.2.block.0.0.weight", {72, 16, 1, 1}},
+        {"features.4.block.2.fc1.weight", {24, 96, 1, 1}},
+        {"features.9.block.1.0.weight", {288, 1, 5, 5}},
+        {"features.11.block.3.0.weight", {96, 576, 1, 1}},
+        {"features.12.0.weight", {576, 96, 1, 1}},
+        {"classifier.0.weight", {1024, 576}},
+        {"classifier.3.weight", {1000, 1024}}},
+       {"features.2.block.3.0.weight", "features.13.0.weight"}},
+  };
+  return all;
+}
+
+class ModelsTorchvisionLayout : public ::testing::TestWithParam<LayoutCase> {};
+
+TEST_P(ModelsTorchvisionLayout, MatchesTorchvision) {
+  torch::manual_seed(0);
+  const auto& c = GetParam();
+  auto model = create_classifier(c.arch, ClassifierOptions{});
+  EXPECT_EQ(testing::parameter_count(*model), c.parameters);
+  EXPECT_EQ(model->parameters().size(), c.parameter_tensors);
+  const auto shapes = testing::state_dict_shapes(*model);
+  EXPECT_EQ(shapes.size(), c.state_dict_entries);
+  for (const auto& [key, shape] : c.expected) {
+    const auto found = shapes.find(key);
+    ASSERT_NE(found, shapes.end()) << "missing state-dict key " << key;
+    EXPECT_EQ(found->second, shape) << key;
+  }
+  for (const auto& key : c.absent) EXPECT_EQ(shapes.count(key), 0u) << "unexpected key " << key;
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, ModelsTorchvisionLayout, ::testing::ValuesIn(cases()),
+                         [](const auto& info) { return info.param.arch; });
+
+}  // namespace
+}  // namespace hemapath
