@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include "hemapath/models/classifier.h"
 #include "hemapath/models/registry.h"
 
 namespace {

@@ -4,6 +4,7 @@
 
 #include "hemapath/io/csv.h"
 #include "hemapath/models/model_file.h"
+#include "hemapath/models/classifier.h"
 #include "hemapath/models/registry.h"
 #include "test_support.h"
 

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "hemapath/models/model_file.h"
+#include "hemapath/models/classifier.h"
 #include "hemapath/models/registry.h"
 #include "test_support.h"
 
@@ -85,6 +86,7 @@ TEST(ModelFile, TruncatedDamagedAndForeignFilesAreNamed) {
 
   nlohmann::json wrong_arch = small_header().to_json();
   wrong_arch["arch"] = "resnet18";
+  wrong_arch["options"]["extra"] = nlohmann::json::object();
   save_model_file(dir / "wrong.hpm", wrong_arch, *create_classifier("separable_cnn", small_header().options));
   expect_error(dir / "wrong.hpm", "do not fit the architecture");
 }

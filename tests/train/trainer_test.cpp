@@ -4,6 +4,7 @@
 
 #include "hemapath/infer/predictor.h"
 #include "hemapath/models/model_file.h"
+#include "hemapath/models/classifier.h"
 #include "hemapath/models/registry.h"
 #include "hemapath/train/eval_set.h"
 #include "hemapath/train/trainer.h"
