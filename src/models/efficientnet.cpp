@@ -61,12 +61,7 @@ torch::Tensor MBConvImpl::forward(torch::Tensor x) {
 }
 
 EfficientNetImpl::EfficientNetImpl(const EfficientNetOptions& options) : options_(options) {
-  HP_CHECK(options.num_classes() >= 1, ConfigError, "num_classes must be >= 1, got ",
-           options.num_classes());
-  HP_CHECK(options.in_channels() >= 1, ConfigError, "in_channels must be >= 1, got ",
-           options.in_channels());
-  HP_CHECK(options.dropout() >= 0.0 && options.dropout() < 1.0, ConfigError, "dropout ",
-           options.dropout(), " is invalid: expected a value in [0, 1)");
+  check_head_options(options.num_classes(), options.in_channels(), options.dropout());
   HP_CHECK(options.stochastic_depth_prob() >= 0.0 && options.stochastic_depth_prob() < 1.0,
            ConfigError, "stochastic_depth_prob ", options.stochastic_depth_prob(),
            " is invalid: expected a value in [0, 1)");

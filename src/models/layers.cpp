@@ -131,4 +131,10 @@ void init_weights(torch::nn::Module& module, LinearInit linear) {
   }
 }
 
+void check_head_options(int64_t num_classes, int64_t in_channels, double dropout) {
+  HP_CHECK(num_classes >= 1, ConfigError, "num_classes must be >= 1, got ", num_classes);
+  HP_CHECK(in_channels >= 1, ConfigError, "in_channels must be >= 1, got ", in_channels);
+  HP_CHECK(dropout >= 0.0 && dropout < 1.0, ConfigError, "dropout ", dropout, " is invalid: expected a value in [0, 1)");
+}
+
 }  // namespace hemapath

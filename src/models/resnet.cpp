@@ -84,12 +84,7 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
       HP_CHECK(false, ConfigError, "ResNet depth ", options.depth(),
                " is not supported: expected 18, 34, 50, 101 or 152");
   }
-  HP_CHECK(options.num_classes() >= 1, ConfigError, "num_classes must be >= 1, got ",
-           options.num_classes());
-  HP_CHECK(options.in_channels() >= 1, ConfigError, "in_channels must be >= 1, got ",
-           options.in_channels());
-  HP_CHECK(options.dropout() >= 0.0 && options.dropout() < 1.0, ConfigError, "dropout ",
-           options.dropout(), " is invalid: expected a value in [0, 1)");
+  check_head_options(options.num_classes(), options.in_channels(), options.dropout());
 
   conv1_ = register_module(
       "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(options.in_channels(), 64, 7)

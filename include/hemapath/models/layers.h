@@ -124,6 +124,10 @@ enum class StochasticDepthMode { kRow, kBatch };
 torch::Tensor stochastic_depth(const torch::Tensor& x, double p, StochasticDepthMode mode,
                                bool training);
 
+/// Checks the options every classifier shares: ConfigError unless num_classes >= 1,
+/// in_channels >= 1 and dropout in [0, 1).
+void check_head_options(int64_t num_classes, int64_t in_channels, double dropout);
+
 /// How `init_weights` initialises Linear layers, per torchvision model family.
 enum class LinearInit {
   kDefault,        ///< keep LibTorch's default (as torchvision's ResNet)
