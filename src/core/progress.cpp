@@ -104,8 +104,10 @@ void Progress::draw(bool final) {
   if (tty_) {
     std::fprintf(stderr, "\r\033[K%s%s", render().c_str(), final ? "\n" : "");
     std::fflush(stderr);
-  } else {
+  } else if (!final || logged_) {
+    // In logs a short task's closing line would only repeat the caller's own summary.
     logger("progress")->info("{}", render());
+    logged_ = true;
   }
 }
 

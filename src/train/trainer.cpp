@@ -211,7 +211,6 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
   HP_CHECK(!options.out_dir.empty(), InputError, "--out: a folder for the run is required");
   HP_CHECK(options.resume || !fs::exists(dir / kCheckpointName), InputError, "--out '", options.out_dir,
            "' already holds a training run: pass --resume to continue it or choose another folder");
-  fs::create_directories(dir);
   const nlohmann::json config_json = config.to_json();
   seed_everything(config.seed);
 
@@ -221,11 +220,11 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
   HP_CHECK(num_classes >= 2, InputError, "training needs at least two classes; the data has ", num_classes);
   SplitIndices split = split_for(config, labels);
   HP_CHECK(!split.train.empty(), InputError, "the training split is empty");
-  write_split(dir, data, split);
-  write_text_atomic(dir / "config.json", config_json.dump(2));
   log->info("{} images in {} classes: {} train, {} val, {} test", data.samples.size(), num_classes,
             split.train.size(), split.val.size(), split.test.size());
 
+  // Images are decoded and the model built before the run folder is touched: a corrupt
+  // file or a bad model option stops the run with nothing written.
   ClassificationDataOptions data_options{config.crop, config.augment, config.normalization};
   ClassificationDataset dataset(data.samples, data_options);
   dataset.preload(std::max(1, config.workers));
@@ -262,6 +261,10 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
     std::vector<double> w = class_weights(train_labels, num_classes);
     class_weight = torch::tensor(std::vector<float>(w.begin(), w.end())).to(options.device);
   }
+
+  fs::create_directories(dir);
+  write_split(dir, data, split);
+  write_text_atomic(dir / "config.json", config_json.dump(2));
 
   ClassifierHeader header;
   header.arch = config.arch;

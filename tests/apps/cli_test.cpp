@@ -113,7 +113,12 @@ TEST_F(Cli, BadInputsAreNamedWithExitCodeTwoAndNoOutput) {
   test::write_file(dir_ / "empty.csv", "image,label\n");
   test::write_file(dir_ / "empty.yaml", "data: {labels: " + dir_ / "empty.csv" + "}\nmodel: {arch: separable_cnn}\n");
   expect_usage_error("train --config " + dir_ / "empty.yaml" + " --out " + dir_ / "run", "no usable images");
-  EXPECT_FALSE(fs::exists(dir_ / "run/best.hpm"));
+  test::write_file(dir_ / "withcorrupt.csv", "image,label\n" + image(0) + ",NEUTROPHIL\n" + image(1) +
+                                                  ",EOSINOPHIL\n" + dir_ / "corrupt.jpg" + ",EOSINOPHIL\n");
+  test::write_file(dir_ / "corrupt.yaml", "data: {labels: " + dir_ / "withcorrupt.csv" +
+                                               "}\nmodel: {arch: separable_cnn}\ntrain: {epochs: 1}\n");
+  expect_usage_error("train --config " + dir_ / "corrupt.yaml" + " --out " + dir_ / "run", "corrupt.jpg");
+  EXPECT_FALSE(fs::exists(dir_ / "run"));
 
   // Evaluating on data with a class the model does not know.
   test::write_file(dir_ / "evaldata/labels.csv", "image,label\n" + image(0) + ",BLAST\n");

@@ -24,6 +24,9 @@ struct LayoutCase {
   std::vector<std::string> absent;
 };
 
+// Names the case in test listings instead of dumping its bytes.
+void PrintTo(const LayoutCase& c, std::ostream* os) { *os << c.arch; }
+
 // Entry counts follow from the layouts: every conv has a weight, every BatchNorm 2 parameters
 // and 3 buffers (running_mean, running_var, num_batches_tracked), every linear 2 parameters.
 // resnet18: 20 convs + 20 BN + fc -> 62 parameters, 60 buffers.

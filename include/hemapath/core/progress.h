@@ -42,6 +42,7 @@ class Progress {
   std::chrono::steady_clock::time_point last_draw_;
   bool tty_;
   bool finished_ = false;
+  bool logged_ = false;  // a periodic line was written (log mode)
 };
 
 }  // namespace hemapath
