@@ -63,7 +63,7 @@ void setup_eval(CLI::App& app, const GlobalOptions& global) {
                                  "Training config: evaluates a part of its split (default: the config stored in the model)");
   sub->add_option("--data", cmd->set.data_dir, "Folder: labels.csv (+ images/, masks/) or class folders, evaluated whole")
       ->excludes(config);
-  sub->add_option("--split", cmd->set.split, "train, val, test or all (default test)");
+  sub->add_option("--split", cmd->set.split, "train, val, test or all");
   sub->add_option("--set", cmd->set.overrides, "Override a value of --config: key.path=value");
   sub->add_option("--out", cmd->out, "Folder for report.json, confusion.csv/.png, per_class.csv");
   sub->add_option("--batch-size", cmd->batch_size, "Images per batch")->check(CLI::PositiveNumber);

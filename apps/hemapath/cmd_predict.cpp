@@ -58,7 +58,7 @@ void setup_predict(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--masks", cmd->masks,
                   "Folder of <image stem>.png cell masks: each cell is cut out as in training (otherwise the whole "
                   "image is the cell)");
-  sub->add_option("--out", cmd->out, "Output CSV file, or a folder to hold predictions.csv (default predictions.csv)");
+  sub->add_option("--out", cmd->out, "Output CSV file, or a folder to hold predictions.csv");
   sub->add_option("--batch-size", cmd->batch_size, "Images per batch")->check(CLI::PositiveNumber);
   sub->add_option("--workers", cmd->workers, "Threads decoding images")->check(CLI::PositiveNumber);
   sub->add_option("--threads", cmd->threads, "Compute threads; 0 = one per core")->check(CLI::NonNegativeNumber);

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "commands.h"
 #include "hemapath/core/device.h"
@@ -14,9 +15,9 @@ struct TrainCommand {
   std::string config;
   std::string out;
   bool resume = false;
-  int64_t seed = -1;
-  int64_t split_seed = -1;
-  int epochs = 0;
+  std::optional<uint64_t> seed;
+  std::optional<uint64_t> split_seed;
+  std::optional<int> epochs;
   int threads = 0;
   std::string device = "cpu";
   std::vector<std::string> overrides;
@@ -26,9 +27,9 @@ void run_train(const TrainCommand& cmd, const GlobalOptions& global) {
   apply_global(global);
   set_threads(cmd.threads);
   std::vector<std::string> overrides = cmd.overrides;
-  if (cmd.seed >= 0) overrides.push_back("seed=" + std::to_string(cmd.seed));
-  if (cmd.split_seed >= 0) overrides.push_back("data.split.seed=" + std::to_string(cmd.split_seed));
-  if (cmd.epochs > 0) overrides.push_back("train.epochs=" + std::to_string(cmd.epochs));
+  if (cmd.seed) overrides.push_back("seed=" + std::to_string(*cmd.seed));
+  if (cmd.split_seed) overrides.push_back("data.split.seed=" + std::to_string(*cmd.split_seed));
+  if (cmd.epochs) overrides.push_back("train.epochs=" + std::to_string(*cmd.epochs));
   TrainConfig config = TrainConfig::load(cmd.config, overrides);
 
   TrainRunOptions options;

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", HEMAPATH_VERSION);
   app.require_subcommand(1);
   app.fallthrough();
+  app.option_defaults()->always_capture_default();
   cli::GlobalOptions global;
   app.add_flag("-v,--verbose", global.verbose, "Debug-level log lines on stderr");
   app.add_flag("-q,--quiet", global.quiet, "Only warnings and errors on stderr; no progress bars");
