@@ -168,6 +168,42 @@ std::vector<size_t> epoch_order(const TrainConfig& config, const std::vector<siz
   return order;
 }
 
+// Sums over one pass of optimisation steps.
+struct PassTotals {
+  double loss_sum = 0;
+  int64_t seen = 0, correct = 0;
+  double seconds = 0;
+  double mean_loss() const { return seen ? loss_sum / seen : 0; }
+  double accuracy() const { return seen ? static_cast<double>(correct) / seen : 0; }
+};
+
+PassTotals train_one_pass(ClassifierImpl& model, torch::optim::Optimizer& optimizer, BatchLoader& loader,
+                          const torch::nn::functional::CrossEntropyFuncOptions& loss_options,
+                          const c10::Device& device, Progress& progress, int epoch) {
+  const auto start = std::chrono::steady_clock::now();
+  PassTotals t;
+  while (auto batch = loader.next()) {
+    torch::Tensor images = batch->images.to(device), targets = batch->labels.to(device);
+    optimizer.zero_grad();
+    torch::Tensor logits = model.forward(images);
+    torch::Tensor loss = torch::nn::functional::cross_entropy(logits, targets, loss_options);
+    const double loss_value = loss.item<double>();
+    HP_CHECK(std::isfinite(loss_value), Error, "training diverged at epoch ", epoch + 1,
+             ": the loss is not finite (try a lower learning rate)");
+    loss.backward();
+    optimizer.step();
+    const int64_t n = images.size(0);
+    t.loss_sum += loss_value * n;
+    t.correct += logits.argmax(1).eq(targets).sum().item<int64_t>();
+    t.seen += n;
+    progress.set_metric("loss", t.mean_loss());
+    progress.advance(n);
+  }
+  progress.finish();
+  t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return t;
+}
+
 }  // namespace
 
 nlohmann::json EpochRecord::to_json() const {
@@ -262,6 +298,9 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
     class_weight = torch::tensor(std::vector<float>(w.begin(), w.end())).to(options.device);
   }
 
+  auto loss_options = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(config.label_smoothing);
+  if (class_weight.defined()) loss_options.weight(class_weight);
+
   fs::create_directories(dir);
   write_split(dir, data, split);
   write_text_atomic(dir / "config.json", config_json.dump(2));
@@ -291,36 +330,14 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
                        std::max(1, config.workers), /*drop_last=*/order.size() > static_cast<size_t>(config.batch_size));
     Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs),
                       static_cast<int64_t>(loader.num_batches()) * config.batch_size, "img");
-    double loss_sum = 0;
-    int64_t seen = 0, correct = 0;
-    auto ce = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(config.label_smoothing);
-    if (class_weight.defined()) ce.weight(class_weight);
-    while (auto batch = loader.next()) {
-      torch::Tensor images = batch->images.to(options.device), targets = batch->labels.to(options.device);
-      optimizer->zero_grad();
-      torch::Tensor logits = model->forward(images);
-      torch::Tensor loss = torch::nn::functional::cross_entropy(logits, targets, ce);
-      HP_CHECK(std::isfinite(loss.item<double>()), Error, "training diverged at epoch ", epoch + 1,
-               ": the loss is not finite (try a lower learning rate)");
-      loss.backward();
-      optimizer->step();
-      const int64_t n = images.size(0);
-      loss_sum += loss.item<double>() * n;
-      correct += logits.argmax(1).eq(targets).sum().item<int64_t>();
-      seen += n;
-      progress.set_metric("loss", loss_sum / seen);
-      progress.advance(n);
-    }
-    progress.finish();
-    const double train_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    const PassTotals pass = train_one_pass(*model, *optimizer, loader, loss_options, options.device, progress, epoch);
 
     EpochRecord record;
     record.epoch = epoch + 1;
     record.lr = lr;
-    record.train_loss = seen ? loss_sum / seen : 0;
-    record.train_accuracy = seen ? static_cast<double>(correct) / seen : 0;
-    record.train_images_per_second = train_seconds > 0 ? seen / train_seconds : 0;
+    record.train_loss = pass.mean_loss();
+    record.train_accuracy = pass.accuracy();
+    record.train_images_per_second = pass.seconds > 0 ? pass.seen / pass.seconds : 0;
     double value = -record.train_loss;
     nlohmann::json metrics = {{"train_loss", record.train_loss}, {"train_accuracy", record.train_accuracy}};
     if (!split.val.empty()) {
