@@ -1,18 +1,29 @@
 // Forward (inference) and training-step throughput of the registered classifiers on CPU.
 // Run: build/bench/hemapath_bench --benchmark_filter=resnet18  (items/s = images/s)
 #include <benchmark/benchmark.h>
+
+#include <cstdlib>
 #include <torch/torch.h>
 
+#include "hemapath/core/device.h"
 #include "hemapath/models/classifier.h"
 #include "hemapath/models/registry.h"
 
 namespace {
+
+// Same thread setting as the CLI's default (--threads 0: one per core); HEMAPATH_THREADS overrides.
+void use_cli_threads(benchmark::State& state) {
+  const char* env = std::getenv("HEMAPATH_THREADS");
+  hemapath::set_threads(env ? std::atoi(env) : 0);
+  state.counters["threads"] = torch::get_num_threads();
+}
 
 void configure(benchmark::internal::Benchmark* b) {
   b->Args({1, 112})->Args({32, 112})->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
 void forward(benchmark::State& state, const std::string& arch) {
+  use_cli_threads(state);
   torch::manual_seed(0);
   hemapath::ClassifierOptions options;
   options.num_classes = 4;
@@ -25,6 +36,7 @@ void forward(benchmark::State& state, const std::string& arch) {
 }
 
 void train_step(benchmark::State& state, const std::string& arch) {
+  use_cli_threads(state);
   torch::manual_seed(0);
   hemapath::ClassifierOptions options;
   options.num_classes = 4;
