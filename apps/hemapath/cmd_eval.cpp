@@ -14,25 +14,22 @@ namespace hemapath::cli {
 namespace {
 
 struct EvalCommand {
+  ComputeFlags compute;
   std::string model;
   EvalSetRequest set;
   std::string out;
-  int batch_size = 32;
-  int workers = 2;
-  int threads = 0;
-  std::string device = "cpu";
 };
 
 void run_eval(const EvalCommand& cmd, const GlobalOptions& global) {
   apply_global(global);
-  set_threads(cmd.threads);
-  const c10::Device device = resolve_device(cmd.device);
+  set_threads(cmd.compute.threads);
+  const c10::Device device = resolve_device(cmd.compute.device);
   LoadedClassifier loaded = load_classifier(cmd.model, device);
   EvalSet set = resolve_eval_set(loaded.header, cmd.set);
 
   ClassificationDataset dataset(set.data.samples, loaded.header.inference_data_options());
-  EvalResult r = evaluate_dataset(*loaded.model, dataset, set.indices, loaded.header.classes, cmd.batch_size, device,
-                                  cmd.workers);
+  EvalResult r = evaluate_dataset(*loaded.model, dataset, set.indices, loaded.header.classes,
+                                  cmd.compute.batch_size, device, cmd.compute.workers);
 
   std::printf("%s on %s\n", cmd.model.c_str(), set.description.c_str());
   std::printf("accuracy %.4f  balanced accuracy %.4f  macro-F1 %.4f  weighted-F1 %.4f  loss %.4f\n", r.report.accuracy,
@@ -66,10 +63,7 @@ void setup_eval(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--split", cmd->set.split, "train, val, test or all");
   sub->add_option("--set", cmd->set.overrides, "Override a value of --config: key.path=value");
   sub->add_option("--out", cmd->out, "Folder for report.json, confusion.csv/.png, per_class.csv");
-  sub->add_option("--batch-size", cmd->batch_size, "Images per batch")->check(CLI::PositiveNumber);
-  sub->add_option("--workers", cmd->workers, "Threads decoding images")->check(CLI::PositiveNumber);
-  sub->add_option("--threads", cmd->threads, "Compute threads; 0 = one per core")->check(CLI::NonNegativeNumber);
-  sub->add_option("--device", cmd->device, "cpu, cuda or cuda:N");
+  add_compute_flags(*sub, cmd->compute, true);
   sub->callback([cmd, &global] { run_eval(*cmd, global); });
 }
 

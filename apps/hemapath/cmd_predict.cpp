@@ -12,23 +12,20 @@ namespace hemapath::cli {
 namespace {
 
 struct PredictCommand {
+  ComputeFlags compute;
   std::string model;
   std::vector<std::string> inputs;
   std::string masks;
   std::string out = "predictions.csv";
-  int batch_size = 32;
-  int workers = 2;
-  int threads = 0;
-  std::string device = "cpu";
 };
 
 void run_predict(const PredictCommand& cmd, const GlobalOptions& global) {
   apply_global(global);
-  set_threads(cmd.threads);
+  set_threads(cmd.compute.threads);
   PredictorOptions options;
-  options.device = resolve_device(cmd.device);
-  options.batch_size = cmd.batch_size;
-  options.workers = cmd.workers;
+  options.device = resolve_device(cmd.compute.device);
+  options.batch_size = cmd.compute.batch_size;
+  options.workers = cmd.compute.workers;
   ClassifierPredictor predictor(cmd.model, options);
   std::vector<Sample> samples = collect_prediction_inputs(cmd.inputs, cmd.masks);
   PredictionResult result = predictor.predict(samples);
@@ -59,10 +56,7 @@ void setup_predict(CLI::App& app, const GlobalOptions& global) {
                   "Folder of <image stem>.png cell masks: each cell is cut out as in training (otherwise the whole "
                   "image is the cell)");
   sub->add_option("--out", cmd->out, "Output CSV file, or a folder to hold predictions.csv");
-  sub->add_option("--batch-size", cmd->batch_size, "Images per batch")->check(CLI::PositiveNumber);
-  sub->add_option("--workers", cmd->workers, "Threads decoding images")->check(CLI::PositiveNumber);
-  sub->add_option("--threads", cmd->threads, "Compute threads; 0 = one per core")->check(CLI::NonNegativeNumber);
-  sub->add_option("--device", cmd->device, "cpu, cuda or cuda:N");
+  add_compute_flags(*sub, cmd->compute, true);
   sub->callback([cmd, &global] { run_predict(*cmd, global); });
 }
 

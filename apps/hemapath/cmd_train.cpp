@@ -12,20 +12,19 @@ namespace hemapath::cli {
 namespace {
 
 struct TrainCommand {
+  ComputeFlags compute;
   std::string config;
   std::string out;
   bool resume = false;
   std::optional<uint64_t> seed;
   std::optional<uint64_t> split_seed;
   std::optional<int> epochs;
-  int threads = 0;
-  std::string device = "cpu";
   std::vector<std::string> overrides;
 };
 
 void run_train(const TrainCommand& cmd, const GlobalOptions& global) {
   apply_global(global);
-  set_threads(cmd.threads);
+  set_threads(cmd.compute.threads);
   std::vector<std::string> overrides = cmd.overrides;
   if (cmd.seed) overrides.push_back("seed=" + std::to_string(*cmd.seed));
   if (cmd.split_seed) overrides.push_back("data.split.seed=" + std::to_string(*cmd.split_seed));
@@ -35,7 +34,7 @@ void run_train(const TrainCommand& cmd, const GlobalOptions& global) {
   TrainRunOptions options;
   options.out_dir = cmd.out.empty() ? "runs/" + std::filesystem::path(cmd.config).stem().string() : cmd.out;
   options.resume = cmd.resume;
-  options.device = resolve_device(cmd.device);
+  options.device = resolve_device(cmd.compute.device);
   TrainResult r = train_classifier(config, options);
 
   double train_rate = 0, val_rate = 0;
@@ -66,9 +65,8 @@ void setup_train(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--seed", cmd->seed, "Seed for initialisation, order and augmentation (overrides 'seed')");
   sub->add_option("--split-seed", cmd->split_seed, "Seed of the train/val/test split (overrides data.split.seed)");
   sub->add_option("--epochs", cmd->epochs, "Number of epochs (overrides train.epochs)")->check(CLI::PositiveNumber);
-  sub->add_option("--threads", cmd->threads, "Compute threads; 0 = one per core")->check(CLI::NonNegativeNumber);
-  sub->add_option("--device", cmd->device, "cpu, cuda or cuda:N");
   sub->add_option("--set", cmd->overrides, "Override a config value: key.path=value (repeatable)");
+  add_compute_flags(*sub, cmd->compute, false);
   sub->callback([cmd, &global] { run_train(*cmd, global); });
 }
 

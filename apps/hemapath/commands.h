@@ -15,6 +15,18 @@ struct GlobalOptions {
 /// Applies --verbose/--quiet; call first in every subcommand.
 void apply_global(const GlobalOptions& global);
 
+/// Where and how fast the model runs: --threads and --device, plus --batch-size and
+/// --workers for commands that run inference over image sets.
+struct ComputeFlags {
+  int threads = 0;
+  std::string device = "cpu";
+  int batch_size = 32;
+  int workers = 2;
+};
+
+/// Adds --threads and --device; with `batches`, also --batch-size and --workers.
+void add_compute_flags(CLI::App& sub, ComputeFlags& flags, bool batches);
+
 void setup_train(CLI::App& app, const GlobalOptions& global);
 void setup_eval(CLI::App& app, const GlobalOptions& global);
 void setup_predict(CLI::App& app, const GlobalOptions& global);

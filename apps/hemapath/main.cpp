@@ -14,6 +14,14 @@ void apply_global(const GlobalOptions& global) {
   set_verbosity(global.verbose ? Verbosity::verbose : global.quiet ? Verbosity::quiet : Verbosity::normal);
   Progress::set_enabled(!global.quiet);
 }
+
+void add_compute_flags(CLI::App& sub, ComputeFlags& flags, bool batches) {
+  sub.add_option("--threads", flags.threads, "Compute threads; 0 = one per core")->check(CLI::NonNegativeNumber);
+  sub.add_option("--device", flags.device, "cpu, cuda or cuda:N");
+  if (!batches) return;
+  sub.add_option("--batch-size", flags.batch_size, "Images per batch")->check(CLI::PositiveNumber);
+  sub.add_option("--workers", flags.workers, "Threads decoding images")->check(CLI::PositiveNumber);
+}
 }  // namespace hemapath::cli
 
 int main(int argc, char** argv) {
