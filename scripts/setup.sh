@@ -11,6 +11,7 @@ packages=(
   libvips-dev libvips-tools
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
   libsqlite3-dev
+  libboost-dev
   libgtest-dev libbenchmark-dev
 )
 
