@@ -12,9 +12,9 @@ namespace hemapath {
 namespace {
 
 const std::vector<std::string> kExpectedNames = {
-    "resnet18",      "resnet34",           "resnet50",           "efficientnet_b0",
+    "resnet18",           "resnet34",           "resnet50",      "efficientnet_b0",
     "mobilenet_v3_large", "mobilenet_v3_small", "separable_cnn", "densenet121",
-    "densenet201",   "vgg16",              "vgg16_bn",           "inception_resnet_v2"};
+    "densenet201",        "vgg16",              "vgg16_bn",      "inception_resnet_v2"};
 
 // Inception-ResNet-v2's unpadded stem needs at least 75 px; the others work from 32 px.
 int64_t min_size(const std::string& arch) { return arch == "inception_resnet_v2" ? 75 : 32; }
