@@ -6,10 +6,13 @@
 
 #include "hemapath/core/error.h"
 #include "hemapath/models/classifier.h"
+#include "hemapath/models/densenet.h"
 #include "hemapath/models/efficientnet.h"
+#include "hemapath/models/inception_resnet_v2.h"
 #include "hemapath/models/mobilenet_v3.h"
 #include "hemapath/models/resnet.h"
 #include "hemapath/models/separable_cnn.h"
+#include "hemapath/models/vgg.h"
 
 namespace hemapath {
 namespace {
@@ -89,6 +92,29 @@ Factory mobilenet_v3_factory(MobileNetV3Variant variant) {
   };
 }
 
+Factory densenet_factory(int64_t depth) {
+  return [depth](const std::string& arch, const ClassifierOptions& o) -> ClassifierPtr {
+    const ExtraReader extra(arch, o.extra, {});
+    return DenseNet(DenseNetOptions(depth)
+                        .num_classes(o.num_classes)
+                        .in_channels(o.in_channels)
+                        .dropout(dropout_or(o, 0.0)))
+        .ptr();
+  };
+}
+
+Factory vgg_factory(int64_t depth, bool batch_norm) {
+  return [depth, batch_norm](const std::string& arch, const ClassifierOptions& o) -> ClassifierPtr {
+    const ExtraReader extra(arch, o.extra, {});
+    return Vgg(VggOptions(depth)
+                   .batch_norm(batch_norm)
+                   .num_classes(o.num_classes)
+                   .in_channels(o.in_channels)
+                   .dropout(dropout_or(o, 0.5)))
+        .ptr();
+  };
+}
+
 // The one place architectures are registered, in the order `classifier_names` lists them.
 void register_classifiers(FactoryTable& table) {
   table.emplace_back("resnet18", resnet_factory(18));
@@ -113,6 +139,19 @@ void register_classifiers(FactoryTable& table) {
                                           .in_channels(o.in_channels)
                                           .dropout(dropout_or(o, 0.3))
                                           .width(extra.number("width", 1.0)))
+                             .ptr());
+  });
+  table.emplace_back("densenet121", densenet_factory(121));
+  table.emplace_back("densenet201", densenet_factory(201));
+  table.emplace_back("vgg16", vgg_factory(16, false));
+  table.emplace_back("vgg16_bn", vgg_factory(16, true));
+  table.emplace_back("inception_resnet_v2", [](const std::string& arch,
+                                               const ClassifierOptions& o) {
+    const ExtraReader extra(arch, o.extra, {});
+    return ClassifierPtr(InceptionResNetV2(InceptionResNetV2Options()
+                                               .num_classes(o.num_classes)
+                                               .in_channels(o.in_channels)
+                                               .dropout(dropout_or(o, 0.0)))
                              .ptr());
   });
 }

@@ -12,8 +12,22 @@ namespace hemapath {
 namespace {
 
 const std::vector<std::string> kExpectedNames = {
-    "resnet18",           "resnet34",           "resnet50",     "efficientnet_b0",
-    "mobilenet_v3_large", "mobilenet_v3_small", "separable_cnn"};
+    "resnet18",           "resnet34",           "resnet50",      "efficientnet_b0",
+    "mobilenet_v3_large", "mobilenet_v3_small", "separable_cnn", "densenet121",
+    "densenet201",        "vgg16",              "vgg16_bn",      "inception_resnet_v2"};
+
+// Inception-ResNet-v2's unpadded stem needs at least 75 px; the others work from 32 px.
+int64_t min_size(const std::string& arch) { return arch == "inception_resnet_v2" ? 75 : 32; }
+
+// The square size most tests feed: small, but above every architecture's minimum.
+int64_t test_size(const std::string& arch) { return arch == "inception_resnet_v2" ? 96 : 64; }
+
+// Architectures without dropout by default (torchvision's ResNet and DenseNet, timm's
+// Inception-ResNet-v2).
+bool no_default_dropout(const std::string& arch) {
+  return arch.rfind("resnet", 0) == 0 || arch.rfind("densenet", 0) == 0 ||
+         arch == "inception_resnet_v2";
+}
 
 ClassifierOptions four_classes() {
   ClassifierOptions options;
@@ -85,6 +99,20 @@ TEST(ModelsRegistry, KnownExtrasAreApplied) {
   EXPECT_EQ(normal->named_parameters()["features.0.0.weight"].size(0), 16);
 }
 
+TEST(ModelsRegistry, InceptionResNetV2RejectsImagesBelowItsMinimum) {
+  auto model = create_classifier("inception_resnet_v2", four_classes());
+  model->eval();
+  torch::NoGradGuard no_grad;
+  try {
+    model->forward(torch::randn({1, 3, 74, 96}));
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("75x75"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(model->forward(torch::randn({1, 3, 75, 75})).sizes().vec(),
+            (std::vector<int64_t>{1, 4}));
+}
+
 class ModelsClassifier : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ModelsClassifier, OutputShapeForSeveralInputSizes) {
@@ -92,12 +120,13 @@ TEST_P(ModelsClassifier, OutputShapeForSeveralInputSizes) {
   auto model = create_classifier(GetParam(), four_classes());
   model->eval();
   torch::NoGradGuard no_grad;
-  for (const int64_t size : {32, 64, 96}) {
+  const int64_t base = test_size(GetParam());
+  for (const int64_t size : {min_size(GetParam()), base, base + 32}) {
     const auto logits = model->forward(torch::randn({2, 3, size, size}));
     EXPECT_EQ(logits.sizes().vec(), (std::vector<int64_t>{2, 4})) << size;
     EXPECT_TRUE(logits.isfinite().all().item<bool>()) << size;
   }
-  const auto rect = model->forward(torch::randn({2, 3, 64, 96}));
+  const auto rect = model->forward(torch::randn({2, 3, base, base + 32}));
   EXPECT_EQ(rect.sizes().vec(), (std::vector<int64_t>{2, 4}));
 }
 
@@ -108,9 +137,10 @@ TEST_P(ModelsClassifier, InChannelsOptionChangesTheInput) {
   auto model = create_classifier(GetParam(), options);
   model->eval();
   torch::NoGradGuard no_grad;
-  EXPECT_EQ(model->forward(torch::randn({2, 1, 64, 64})).sizes().vec(),
+  const int64_t size = test_size(GetParam());
+  EXPECT_EQ(model->forward(torch::randn({2, 1, size, size})).sizes().vec(),
             (std::vector<int64_t>{2, 4}));
-  EXPECT_ANY_THROW(model->forward(torch::randn({2, 3, 64, 64})));
+  EXPECT_ANY_THROW(model->forward(torch::randn({2, 3, size, size})));
 }
 
 TEST_P(ModelsClassifier, EvalIsDeterministic) {
@@ -118,19 +148,21 @@ TEST_P(ModelsClassifier, EvalIsDeterministic) {
   auto model = create_classifier(GetParam(), four_classes());
   model->eval();
   torch::NoGradGuard no_grad;
-  const auto x = torch::randn({2, 3, 64, 64});
+  const int64_t size = test_size(GetParam());
+  const auto x = torch::randn({2, 3, size, size});
   EXPECT_TRUE(torch::equal(model->forward(x), model->forward(x)));
 }
 
 TEST_P(ModelsClassifier, TrainingDropoutMakesCallsDiffer) {
   torch::manual_seed(4);
   auto options = four_classes();
-  // ResNet has no dropout by default; ask for some so the option is exercised too.
-  if (GetParam().rfind("resnet", 0) == 0) options.dropout = 0.5;
+  // Some have no dropout by default; ask for some so the option is exercised too.
+  if (no_default_dropout(GetParam())) options.dropout = 0.5;
   auto model = create_classifier(GetParam(), options);
   model->train();
   torch::NoGradGuard no_grad;
-  const auto x = torch::randn({2, 3, 64, 64});
+  const int64_t size = test_size(GetParam());
+  const auto x = torch::randn({2, 3, size, size});
   EXPECT_FALSE(torch::allclose(model->forward(x), model->forward(x)));
 }
 
@@ -141,7 +173,8 @@ TEST_P(ModelsClassifier, ZeroDropoutTrainingIsRepeatableExceptStochasticDepth) {
   auto model = create_classifier(GetParam(), options);
   model->train();
   torch::NoGradGuard no_grad;
-  const auto x = torch::randn({2, 3, 64, 64});
+  const int64_t size = test_size(GetParam());
+  const auto x = torch::randn({2, 3, size, size});
   const bool same = torch::allclose(model->forward(x), model->forward(x));
   // Only EfficientNet keeps randomness (stochastic depth) without dropout.
   EXPECT_EQ(same, GetParam() != "efficientnet_b0");
@@ -171,8 +204,9 @@ TEST_P(ModelsClassifier, BackwardReachesEveryParameter) {
   torch::manual_seed(7);
   auto model = create_classifier(GetParam(), four_classes());
   model->train();
+  const int64_t size = test_size(GetParam());
   const auto loss = torch::nn::functional::cross_entropy(
-      model->forward(torch::randn({2, 3, 64, 64})), torch::tensor({0, 3}));
+      model->forward(torch::randn({2, 3, size, size})), torch::tensor({0, 3}));
   loss.backward();
   for (const auto& item : model->named_parameters()) {
     ASSERT_TRUE(item.value().grad().defined()) << item.key();

@@ -22,6 +22,9 @@ using ClassifierPtr = std::shared_ptr<ClassifierImpl>;
 ///   efficientnet_b0 [0.2]              stochastic_depth_prob (number in [0, 1), 0.2)
 ///   mobilenet_v3_large, mobilenet_v3_small [0.2]   width_mult (number > 0, 1.0)
 ///   separable_cnn [0.3]                width (number > 0, 1.0)
+///   densenet121, densenet201 [0]       none
+///   vgg16, vgg16_bn [0.5]              none
+///   inception_resnet_v2 [0]            none; inputs of at least 75x75 px (else InputError)
 ClassifierPtr create_classifier(const std::string& arch, const ClassifierOptions& options);
 
 /// Registered classifier names, in registration order.
