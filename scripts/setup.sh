@@ -12,6 +12,8 @@ packages=(
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev
   libsqlite3-dev
   libgtest-dev libbenchmark-dev
+  # Only tests and benchmarks use these (torchvision parity, speed peers); the tool never does.
+  python3-torch python3-torchvision
 )
 
 sudo_cmd=()
