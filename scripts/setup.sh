@@ -13,6 +13,8 @@ packages=(
   libsqlite3-dev
   libboost-dev
   libgtest-dev libbenchmark-dev
+  # Only tests and benchmarks use these (torchvision parity, speed peers); the tool never does.
+  python3-torch python3-torchvision
 )
 
 sudo_cmd=()
