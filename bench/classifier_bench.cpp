@@ -18,16 +18,21 @@ void use_cli_threads(benchmark::State& state) {
   state.counters["threads"] = torch::get_num_threads();
 }
 
+// A 4-class model with seeded weights, on the CLI's thread setting.
+hemapath::ClassifierPtr seeded_model(benchmark::State& state, const std::string& arch) {
+  use_cli_threads(state);
+  torch::manual_seed(0);
+  hemapath::ClassifierOptions options;
+  options.num_classes = 4;
+  return hemapath::create_classifier(arch, options);
+}
+
 void configure(benchmark::internal::Benchmark* b) {
   b->Args({1, 112})->Args({32, 112})->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
 void forward(benchmark::State& state, const std::string& arch) {
-  use_cli_threads(state);
-  torch::manual_seed(0);
-  hemapath::ClassifierOptions options;
-  options.num_classes = 4;
-  auto model = hemapath::create_classifier(arch, options);
+  auto model = seeded_model(state, arch);
   model->eval();
   torch::InferenceMode guard;
   torch::Tensor x = torch::rand({state.range(0), 3, state.range(1), state.range(1)});
@@ -36,11 +41,7 @@ void forward(benchmark::State& state, const std::string& arch) {
 }
 
 void train_step(benchmark::State& state, const std::string& arch) {
-  use_cli_threads(state);
-  torch::manual_seed(0);
-  hemapath::ClassifierOptions options;
-  options.num_classes = 4;
-  auto model = hemapath::create_classifier(arch, options);
+  auto model = seeded_model(state, arch);
   model->train();
   torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-3));
   torch::Tensor x = torch::rand({state.range(0), 3, state.range(1), state.range(1)});

@@ -1,6 +1,7 @@
 #include "hemapath/data/split.h"
 
 #include <algorithm>
+#include <numeric>
 #include <cmath>
 #include <map>
 
@@ -95,6 +96,12 @@ std::vector<std::vector<size_t>> stratified_kfold(const std::vector<int>& labels
   }
   for (auto& f : folds) std::sort(f.begin(), f.end());
   return folds;
+}
+
+std::vector<size_t> all_indices(size_t n) {
+  std::vector<size_t> out(n);
+  std::iota(out.begin(), out.end(), size_t{0});
+  return out;
 }
 
 }  // namespace hemapath

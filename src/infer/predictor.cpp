@@ -5,6 +5,7 @@
 
 #include "hemapath/core/error.h"
 #include "hemapath/data/classification_dataset.h"
+#include "hemapath/data/split.h"
 #include "hemapath/io/csv.h"
 #include "hemapath/io/image_io.h"
 
@@ -74,9 +75,7 @@ ClassifierPredictor::ClassifierPredictor(const std::string& model_path, Predicto
 
 PredictionResult ClassifierPredictor::predict(const std::vector<Sample>& samples) const {
   ClassificationDataset dataset(samples, loaded_.header.inference_data_options());
-  std::vector<size_t> indices(samples.size());
-  for (size_t i = 0; i < indices.size(); ++i) indices[i] = i;
-  return predict_dataset(*loaded_.model, dataset, indices, options_.batch_size, options_.device, options_.workers);
+  return predict_dataset(*loaded_.model, dataset, all_indices(samples.size()), options_.batch_size, options_.device, options_.workers);
 }
 
 void write_predictions_csv(const std::string& path, const std::vector<Sample>& samples,

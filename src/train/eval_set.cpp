@@ -12,9 +12,7 @@ std::vector<size_t> pick_part(const SplitIndices& split, size_t total, const std
   if (part == "train") return split.train;
   if (part == "val") return split.val;
   if (part == "test") return split.test;
-  std::vector<size_t> all(total);
-  for (size_t i = 0; i < total; ++i) all[i] = i;
-  return all;
+  return all_indices(total);
 }
 
 }  // namespace
@@ -29,7 +27,7 @@ EvalSet resolve_eval_set(const ClassifierHeader& model, const EvalSetRequest& re
     HP_CHECK(request.split == "all" || request.split == "test", InputError, "--split ", request.split,
              " needs --config: a data folder has no split; it is evaluated whole");
     out.data = load_samples_for_classes(DatasetSpec::from_folder(request.data_dir), model.classes);
-    out.indices = pick_part(SplitIndices{}, out.data.samples.size(), "all");
+    out.indices = all_indices(out.data.samples.size());
     out.description = "all images of '" + request.data_dir + "'";
     return out;
   }
@@ -57,9 +55,7 @@ EvalSet resolve_eval_set(const ClassifierHeader& model, const EvalSetRequest& re
   out.data = load_samples(spec);
   HP_CHECK(out.data.class_names == model.classes, InputError, "the classes of ", source,
            " differ from the model's classes (order included)");
-  TrainConfig split_only;
-  split_only.split = split;
-  SplitIndices parts = split_for(split_only, out.data.labels());
+  SplitIndices parts = split_for(split, out.data.labels());
   out.indices = pick_part(parts, out.data.samples.size(), request.split);
   HP_CHECK(!out.indices.empty(), InputError, "the ", request.split, " split of ", source, " is empty");
   out.description = request.split + " split of " + source + " (" + std::to_string(out.indices.size()) + " images)";

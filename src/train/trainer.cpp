@@ -236,8 +236,8 @@ EpochRecord EpochRecord::from_json(const nlohmann::json& j) {
   return r;
 }
 
-SplitIndices split_for(const TrainConfig& config, const std::vector<int>& labels) {
-  return stratified_split(labels, config.split.train, config.split.val, config.split.test, config.split.seed);
+SplitIndices split_for(const SplitConfig& split, const std::vector<int>& labels) {
+  return stratified_split(labels, split.train, split.val, split.test, split.seed);
 }
 
 TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& options) {
@@ -254,7 +254,7 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
   const std::vector<int> labels = data.labels();
   const int num_classes = static_cast<int>(data.class_names.size());
   HP_CHECK(num_classes >= 2, InputError, "training needs at least two classes; the data has ", num_classes);
-  SplitIndices split = split_for(config, labels);
+  SplitIndices split = split_for(config.split, labels);
   HP_CHECK(!split.train.empty(), InputError, "the training split is empty");
   log->info("{} images in {} classes: {} train, {} val, {} test", data.samples.size(), num_classes,
             split.train.size(), split.val.size(), split.test.size());

@@ -25,6 +25,9 @@ SplitIndices stratified_split(const std::vector<int>& labels, double train, doub
 /// class's shuffled samples are dealt round-robin, continuing across classes, so per-class
 /// fold sizes differ by at most 1 and so do the total fold sizes. ConfigError when k < 2
 /// or k exceeds the number of samples.
+/// The indices 0..n-1, for evaluating or predicting a whole set.
+std::vector<size_t> all_indices(size_t n);
+
 std::vector<std::vector<size_t>> stratified_kfold(const std::vector<int>& labels, int k, uint64_t seed);
 
 /// Fisher-Yates shuffle drawing from `rng` (platform-independent, unlike std::shuffle).

@@ -48,6 +48,6 @@ struct TrainResult {
 TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& options);
 
 /// The stratified train/val/test split a config defines over its samples' labels.
-SplitIndices split_for(const TrainConfig& config, const std::vector<int>& labels);
+SplitIndices split_for(const SplitConfig& split, const std::vector<int>& labels);
 
 }  // namespace hemapath
