@@ -114,9 +114,21 @@ DenseNetImpl::DenseNetImpl(const DenseNetOptions& options) : options_(options) {
   classifier_->bias.zero_();
 }
 
+torch::Tensor DenseNetImpl::forward_features(torch::Tensor x) { return torch::relu(features_->forward(x)); }
+
+// The stem, then each dense block with the transition (or final norm) that follows it.
+std::vector<ClassifierImpl::Stage> DenseNetImpl::stages() const {
+  std::vector<Stage> result(1);
+  for (const auto& item : features_->named_children()) {
+    if (item.value()->parameters().empty()) continue;
+    if (item.key().rfind("denseblock", 0) == 0) result.emplace_back();
+    result.back().push_back("features." + item.key());
+  }
+  return result;
+}
+
 torch::Tensor DenseNetImpl::forward(torch::Tensor x) {
-  x = torch::relu(features_->forward(x));
-  x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+  x = torch::adaptive_avg_pool2d(forward_features(x), {1, 1}).flatten(1);
   if (options_.dropout() > 0.0) x = torch::dropout(x, options_.dropout(), is_training());
   return classifier_->forward(x);
 }

@@ -109,9 +109,10 @@ EfficientNetImpl::EfficientNetImpl(const EfficientNetOptions& options) : options
   init_weights(*this, LinearInit::kUniformFanOut);
 }
 
+torch::Tensor EfficientNetImpl::forward_features(torch::Tensor x) { return features_->forward(x); }
+
 torch::Tensor EfficientNetImpl::forward(torch::Tensor x) {
-  x = features_->forward(x);
-  x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+  x = torch::adaptive_avg_pool2d(forward_features(x), {1, 1}).flatten(1);
   return classifier_->forward(x);
 }
 

@@ -160,11 +160,15 @@ InceptionResNetV2Impl::InceptionResNetV2Impl(const InceptionResNetV2Options& opt
   init_weights(*this, LinearInit::kDefault);
 }
 
-torch::Tensor InceptionResNetV2Impl::forward(torch::Tensor x) {
+torch::Tensor InceptionResNetV2Impl::forward_features(torch::Tensor x) {
   HP_CHECK(x.dim() == 4 && x.size(2) >= 75 && x.size(3) >= 75, InputError,
            "Inception-ResNet-v2 needs images of at least 75x75 px, got ", x.sizes());
   for (auto& stage : stages_) x = stage.forward(x);
-  x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+  return x;
+}
+
+torch::Tensor InceptionResNetV2Impl::forward(torch::Tensor x) {
+  x = torch::adaptive_avg_pool2d(forward_features(x), {1, 1}).flatten(1);
   if (options_.dropout() > 0.0) x = torch::dropout(x, options_.dropout(), is_training());
   return classif_->forward(x);
 }

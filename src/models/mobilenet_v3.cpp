@@ -116,9 +116,10 @@ MobileNetV3Impl::MobileNetV3Impl(const MobileNetV3Options& options) : options_(o
   init_weights(*this, LinearInit::kNormal);
 }
 
+torch::Tensor MobileNetV3Impl::forward_features(torch::Tensor x) { return features_->forward(x); }
+
 torch::Tensor MobileNetV3Impl::forward(torch::Tensor x) {
-  x = features_->forward(x);
-  x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+  x = torch::adaptive_avg_pool2d(forward_features(x), {1, 1}).flatten(1);
   return classifier_->forward(x);
 }
 

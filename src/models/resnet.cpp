@@ -116,11 +116,18 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
   }
 }
 
-torch::Tensor ResNetImpl::forward(torch::Tensor x) {
+torch::Tensor ResNetImpl::forward_features(torch::Tensor x) {
   x = torch::relu(bn1_->forward(conv1_->forward(x)));
   x = torch::max_pool2d(x, 3, 2, 1);
-  x = layer4_->forward(layer3_->forward(layer2_->forward(layer1_->forward(x))));
-  x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+  return layer4_->forward(layer3_->forward(layer2_->forward(layer1_->forward(x))));
+}
+
+std::vector<ClassifierImpl::Stage> ResNetImpl::stages() const {
+  return {{"conv1", "bn1"}, {"layer1"}, {"layer2"}, {"layer3"}, {"layer4"}};
+}
+
+torch::Tensor ResNetImpl::forward(torch::Tensor x) {
+  x = torch::adaptive_avg_pool2d(forward_features(x), {1, 1}).flatten(1);
   if (options_.dropout() > 0.0) x = torch::dropout(x, options_.dropout(), is_training());
   return fc_->forward(x);
 }

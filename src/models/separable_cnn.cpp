@@ -31,9 +31,10 @@ SeparableCnnImpl::SeparableCnnImpl(const SeparableCnnOptions& options) : options
   init_weights(*this, LinearInit::kNormal);
 }
 
+torch::Tensor SeparableCnnImpl::forward_features(torch::Tensor x) { return features_->forward(x); }
+
 torch::Tensor SeparableCnnImpl::forward(torch::Tensor x) {
-  x = features_->forward(x);
-  x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+  x = torch::adaptive_avg_pool2d(forward_features(x), {1, 1}).flatten(1);
   return classifier_->forward(dropout_->forward(x));
 }
 

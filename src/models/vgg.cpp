@@ -61,9 +61,24 @@ VggImpl::VggImpl(const VggOptions& options) : options_(options) {
   init_weights(*this, LinearInit::kNormal);
 }
 
+torch::Tensor VggImpl::forward_features(torch::Tensor x) { return features_->forward(x); }
+
+// One stage per resolution: the convolutions (and batch norms) up to each max-pool.
+std::vector<ClassifierImpl::Stage> VggImpl::stages() const {
+  std::vector<Stage> result(1);
+  for (const auto& item : features_->named_children()) {
+    if (item.value()->as<torch::nn::MaxPool2d>()) {
+      result.emplace_back();
+    } else if (!item.value()->parameters().empty()) {
+      result.back().push_back("features." + item.key());
+    }
+  }
+  result.pop_back();  // nothing follows the last pool
+  return result;
+}
+
 torch::Tensor VggImpl::forward(torch::Tensor x) {
-  x = features_->forward(x);
-  x = torch::adaptive_avg_pool2d(x, {7, 7}).flatten(1);
+  x = torch::adaptive_avg_pool2d(forward_features(x), {7, 7}).flatten(1);
   return classifier_->forward(x);
 }
 

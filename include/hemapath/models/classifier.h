@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace hemapath {
 
@@ -28,6 +29,17 @@ class ClassifierImpl : public torch::nn::Module {
   /// for EfficientNet, "classifier.3" for MobileNetV3 ...): re-initialised when fine-tuning to
   /// new classes. Match it with a trailing '.', e.g. "classifier.3.weight".
   virtual std::string head_prefix() const = 0;
+  /// The backbone's feature map before global pooling and the head, [N, C, h, w]: what an
+  /// autoencoder trains as its encoder.
+  virtual torch::Tensor forward_features(torch::Tensor x) = 0;
+
+  /// A stage: the parameter-name prefixes (each matched with a trailing '.') of one step of the
+  /// backbone. `--freeze K` freezes the first K stages; all of them are the backbone.
+  using Stage = std::vector<std::string>;
+  /// The backbone's stages from input to output, the head excluded. Default: each top-level
+  /// child with parameters other than the head's, with a "features" sequence split into its
+  /// children (torchvision's layout for EfficientNet, MobileNetV3 ...).
+  virtual std::vector<Stage> stages() const;
 };
 
 using ClassifierPtr = std::shared_ptr<ClassifierImpl>;

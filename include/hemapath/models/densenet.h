@@ -58,6 +58,8 @@ class DenseNetImpl : public ClassifierImpl {
  public:
   explicit DenseNetImpl(const DenseNetOptions& options);
   torch::Tensor forward(torch::Tensor x) override;
+  torch::Tensor forward_features(torch::Tensor x) override;
+  std::vector<Stage> stages() const override;
   std::string head_prefix() const override { return "classifier"; }
   const DenseNetOptions& options() const { return options_; }
 

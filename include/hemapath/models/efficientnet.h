@@ -52,6 +52,7 @@ class EfficientNetImpl : public ClassifierImpl {
  public:
   explicit EfficientNetImpl(const EfficientNetOptions& options = {});
   torch::Tensor forward(torch::Tensor x) override;
+  torch::Tensor forward_features(torch::Tensor x) override;
   std::string head_prefix() const override { return "classifier"; }
   const EfficientNetOptions& options() const { return options_; }
 

@@ -83,6 +83,7 @@ class InceptionResNetV2Impl : public ClassifierImpl {
  public:
   explicit InceptionResNetV2Impl(const InceptionResNetV2Options& options = {});
   torch::Tensor forward(torch::Tensor x) override;
+  torch::Tensor forward_features(torch::Tensor x) override;
   std::string head_prefix() const override { return "classif"; }
   const InceptionResNetV2Options& options() const { return options_; }
 

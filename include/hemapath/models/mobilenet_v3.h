@@ -64,6 +64,7 @@ class MobileNetV3Impl : public ClassifierImpl {
  public:
   explicit MobileNetV3Impl(const MobileNetV3Options& options = MobileNetV3Options());
   torch::Tensor forward(torch::Tensor x) override;
+  torch::Tensor forward_features(torch::Tensor x) override;
   std::string head_prefix() const override { return "classifier.3"; }
   const MobileNetV3Options& options() const { return options_; }
 

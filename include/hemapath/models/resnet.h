@@ -65,6 +65,8 @@ class ResNetImpl : public ClassifierImpl {
  public:
   explicit ResNetImpl(const ResNetOptions& options);
   torch::Tensor forward(torch::Tensor x) override;
+  torch::Tensor forward_features(torch::Tensor x) override;
+  std::vector<Stage> stages() const override;
   std::string head_prefix() const override { return "fc"; }
   const ResNetOptions& options() const { return options_; }
 

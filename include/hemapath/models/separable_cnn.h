@@ -36,6 +36,7 @@ class SeparableCnnImpl : public ClassifierImpl {
  public:
   explicit SeparableCnnImpl(const SeparableCnnOptions& options = {});
   torch::Tensor forward(torch::Tensor x) override;
+  torch::Tensor forward_features(torch::Tensor x) override;
   std::string head_prefix() const override { return "classifier"; }
   const SeparableCnnOptions& options() const { return options_; }
 

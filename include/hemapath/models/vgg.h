@@ -34,6 +34,8 @@ class VggImpl : public ClassifierImpl {
  public:
   explicit VggImpl(const VggOptions& options);
   torch::Tensor forward(torch::Tensor x) override;
+  torch::Tensor forward_features(torch::Tensor x) override;
+  std::vector<Stage> stages() const override;
   std::string head_prefix() const override { return "classifier.6"; }
   const VggOptions& options() const { return options_; }
 
