@@ -83,4 +83,41 @@ inline std::string write_wbc_slice(const std::filesystem::path& dir, int per_cla
   return path;
 }
 
+/// A training config over write_wbc_slice(dir, per_class) (32 px crops, a narrow separable
+/// CNN unless `model` says otherwise, 50/25/25 split), written to dir/config.yaml; returns its path.
+inline std::string write_tiny_wbc_config(const std::filesystem::path& dir, int per_class,
+                                         const std::string& train_block, const std::string& augment,
+                                         const std::string& model = "{arch: separable_cnn, extra: {width: 0.25}}") {
+  const std::string csv = write_wbc_slice(dir, per_class);
+  const std::string config = "seed: 7\n"
+                             "data:\n"
+                             "  labels: " + csv + "\n"
+                             "  masks: " + (shared_data() / "wbc-bccd" / "masks").string() + "\n"
+                             "  classes: [NEUTROPHIL, EOSINOPHIL, LYMPHOCYTE, MONOCYTE]\n"
+                             "  split: {train: 0.5, val: 0.25, test: 0.25, seed: 3}\n"
+                             "  crop: {size: 32, margin: 0.1}\n"
+                             "  workers: 2\n"
+                             "model: " + model + "\n"
+                             "normalization: {mode: standardize}\n"
+                             "augment: " + augment + "\n"
+                             "train: " + train_block + "\n";
+  const std::string path = (dir / "config.yaml").string();
+  write_file(path, config);
+  return path;
+}
+
+/// Links the first `count` wbc-bccd smears into dir/images, a folder of unlabelled images;
+/// returns its path.
+inline std::string link_wbc_images(const std::filesystem::path& dir, int count) {
+  const auto images = dir / "images";
+  std::filesystem::create_directories(images);
+  for (int i = 0; i < count; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "BloodImage_%05d.jpg", i);
+    const auto source = shared_data() / "wbc-bccd" / "images" / name;
+    if (std::filesystem::exists(source)) std::filesystem::create_symlink(source, images / name);
+  }
+  return images.string();
+}
+
 }  // namespace hemapath::test

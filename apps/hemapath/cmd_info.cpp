@@ -62,11 +62,15 @@ void print_text(const std::string& path, const nlohmann::json& j) {
   std::printf("%s\n", path.c_str());
   const std::string kind = j.value("kind", "");
   if (kind == "model") {
-    std::printf("  model: %s, task %s, %zu classes:", j.value("arch", "").c_str(), j.value("task", "").c_str(),
-                j.value("classes", nlohmann::json::array()).size());
-    for (const auto& c : j.value("classes", nlohmann::json::array())) std::printf(" %s", c.get<std::string>().c_str());
+    std::printf("  model: %s, task %s", j.value("arch", "").c_str(), j.value("task", "").c_str());
+    if (j.contains("classes")) {
+      std::printf(", %zu classes:", j["classes"].size());
+      for (const auto& c : j["classes"]) std::printf(" %s", c.get<std::string>().c_str());
+    }
     std::printf("\n  input: %s\n  normalization: %s\n", j["input"].dump().c_str(), j["normalization"].dump().c_str());
     if (j.contains("training")) std::printf("  trained: epoch %s, seed %s\n", j["training"].value("epoch", nlohmann::json()).dump().c_str(), j["training"].value("seed", nlohmann::json()).dump().c_str());
+    if (j.contains("metrics") && j["metrics"].contains("val_mse"))
+      std::printf("  held-out reconstruction error (mse): %s\n", j["metrics"]["val_mse"].dump().c_str());
     if (j.contains("metrics") && j["metrics"].contains("val"))
       std::printf("  validation: accuracy %.4f, macro-F1 %.4f\n", j["metrics"]["val"].value("accuracy", 0.0),
                   j["metrics"]["val"].value("macro_f1", 0.0));

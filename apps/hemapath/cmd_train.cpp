@@ -19,6 +19,10 @@ struct TrainCommand {
   std::optional<uint64_t> seed;
   std::optional<uint64_t> split_seed;
   std::optional<int> epochs;
+  std::string pretrained;
+  std::string freeze;
+  std::optional<int> unfreeze_epoch;
+  std::optional<double> unfreeze_lr;
   std::vector<std::string> overrides;
 };
 
@@ -29,6 +33,12 @@ void run_train(const TrainCommand& cmd, const GlobalOptions& global) {
   if (cmd.seed) overrides.push_back("seed=" + std::to_string(*cmd.seed));
   if (cmd.split_seed) overrides.push_back("data.split.seed=" + std::to_string(*cmd.split_seed));
   if (cmd.epochs) overrides.push_back("train.epochs=" + std::to_string(*cmd.epochs));
+  // A path on the command line is relative to the working folder, not to the config's.
+  if (!cmd.pretrained.empty())
+    overrides.push_back("model.pretrained=" + std::filesystem::absolute(cmd.pretrained).lexically_normal().string());
+  if (!cmd.freeze.empty()) overrides.push_back("train.freeze.stages=" + cmd.freeze);
+  if (cmd.unfreeze_epoch) overrides.push_back("train.freeze.unfreeze_epoch=" + std::to_string(*cmd.unfreeze_epoch));
+  if (cmd.unfreeze_lr) overrides.push_back("train.freeze.unfreeze_lr=" + std::to_string(*cmd.unfreeze_lr));
   TrainConfig config = TrainConfig::load(cmd.config, overrides);
 
   TrainRunOptions options;
@@ -40,6 +50,7 @@ void run_train(const TrainCommand& cmd, const GlobalOptions& global) {
   double train_rate = 0, val_rate = 0;
   for (const auto& e : r.history) train_rate += e.train_images_per_second, val_rate += e.val_images_per_second;
   const double n = r.history.empty() ? 1 : static_cast<double>(r.history.size());
+  if (!r.pretrained.empty()) std::printf("pretrained: %s\n", r.pretrained.c_str());
   std::printf("trained %s on %zu images (val %zu, test %zu held out) for %zu epochs in %.1f s%s\n", config.arch.c_str(),
               r.train_size, r.val_size, r.test_size, r.history.size(), r.seconds,
               r.stopped_early ? " (early stop)" : "");
@@ -65,6 +76,15 @@ void setup_train(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--seed", cmd->seed, "Seed for initialisation, order and augmentation (overrides 'seed')");
   sub->add_option("--split-seed", cmd->split_seed, "Seed of the train/val/test split (overrides data.split.seed)");
   sub->add_option("--epochs", cmd->epochs, "Number of epochs (overrides train.epochs)")->check(CLI::PositiveNumber);
+  sub->add_option("--pretrained", cmd->pretrained,
+                  "Start from these weights: a state dict from scripts/convert_torchvision_weights.py, a "
+                  "classification model or an autoencoder (.hpm); a head for other classes is re-initialised")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--freeze", cmd->freeze, "Freeze 'backbone', or the first K backbone stages (overrides train.freeze.stages)");
+  sub->add_option("--unfreeze-epoch", cmd->unfreeze_epoch, "1-based epoch from which frozen stages train too")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--unfreeze-lr", cmd->unfreeze_lr, "Learning rate of the thawed stages (default: optimizer lr / 10)")
+      ->check(CLI::PositiveNumber);
   sub->add_option("--set", cmd->overrides, "Override a config value: key.path=value (repeatable)");
   add_compute_flags(*sub, cmd->compute, false);
   sub->callback([cmd, &global] { run_train(*cmd, global); });

@@ -31,5 +31,7 @@ void setup_train(CLI::App& app, const GlobalOptions& global);
 void setup_eval(CLI::App& app, const GlobalOptions& global);
 void setup_predict(CLI::App& app, const GlobalOptions& global);
 void setup_info(CLI::App& app, const GlobalOptions& global);
+void setup_cv(CLI::App& app, const GlobalOptions& global);
+void setup_pretrain(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace hemapath::cli

@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
   cli::setup_eval(app, global);
   cli::setup_predict(app, global);
   cli::setup_info(app, global);
+  cli::setup_cv(app, global);
+  cli::setup_pretrain(app, global);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -185,4 +185,9 @@ void ConfigNode::finish() const {
   for (const auto& c : children_) c.finish();
 }
 
+std::string resolve_config_path(const std::string& path, const std::string& base_dir) {
+  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
+  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
+}
+
 }  // namespace hemapath

@@ -6,30 +6,43 @@
 
 #include "hemapath/core/error.h"
 #include "hemapath/core/log.h"
+#include "hemapath/io/image_io.h"
 #include "hemapath/io/label_table.h"
 
 namespace hemapath {
 namespace fs = std::filesystem;
 
 namespace {
-std::string resolve(const std::string& path, const std::string& base_dir) {
-  if (path.empty() || fs::path(path).is_absolute()) return path;
-  return (fs::path(base_dir) / path).lexically_normal().string();
-}
-
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
   return out;
 }
+// Sets the sample's `<image stem>.png` mask from `masks_dir` (none when empty); false, counted
+// in `skipped`, when that folder lacks it.
+bool attach_mask(Sample& sample, const std::string& masks_dir, std::map<std::string, int>& skipped) {
+  if (masks_dir.empty()) return true;
+  const fs::path mask = fs::path(masks_dir) / (fs::path(sample.image_path).stem().string() + ".png");
+  if (!fs::is_regular_file(mask)) {
+    ++skipped["mask file missing"];
+    return false;
+  }
+  sample.mask_path = mask.string();
+  return true;
+}
+
+void log_skipped(const std::string& source, const std::map<std::string, int>& skipped) {
+  for (const auto& [reason, count] : skipped) logger("data")->warn("{}: skipped {} row(s): {}", source, count, reason);
+}
+
 }  // namespace
 
 DatasetSpec DatasetSpec::from_config(const ConfigNode& node, const std::string& base_dir) {
   DatasetSpec spec;
-  spec.labels_csv = resolve(node.get<std::string>("labels", ""), base_dir);
-  spec.class_folders = resolve(node.get<std::string>("class_folders", ""), base_dir);
-  spec.images = resolve(node.get<std::string>("images", ""), base_dir);
-  spec.masks = resolve(node.get<std::string>("masks", ""), base_dir);
+  spec.labels_csv = resolve_config_path(node.get<std::string>("labels", ""), base_dir);
+  spec.class_folders = resolve_config_path(node.get<std::string>("class_folders", ""), base_dir);
+  spec.images = resolve_config_path(node.get<std::string>("images", ""), base_dir);
+  spec.masks = resolve_config_path(node.get<std::string>("masks", ""), base_dir);
   spec.classes = node.get<std::vector<std::string>>("classes", {});
   HP_CHECK(spec.labels_csv.empty() != spec.class_folders.empty(), ConfigError, node.where("labels"),
            ": give exactly one of 'labels' (an image,label CSV) or 'class_folders' (a folder of class folders)");
@@ -50,6 +63,10 @@ DatasetSpec DatasetSpec::from_folder(const std::string& dir) {
     spec.class_folders = dir;
   }
   return spec;
+}
+
+std::string DatasetSpec::csv_image_root() const {
+  return images.empty() ? fs::path(labels_csv).parent_path().string() : images;
 }
 
 nlohmann::json DatasetSpec::to_json() const {
@@ -79,8 +96,7 @@ LabeledSamples load_samples(const DatasetSpec& spec) {
   std::string source;
   if (!spec.labels_csv.empty()) {
     source = spec.labels_csv;
-    std::string root = spec.images.empty() ? fs::path(spec.labels_csv).parent_path().string() : spec.images;
-    table = read_label_csv(spec.labels_csv, root);
+    table = read_label_csv(spec.labels_csv, spec.csv_image_root());
   } else {
     source = spec.class_folders;
     table = scan_class_folders(spec.class_folders);
@@ -108,20 +124,12 @@ LabeledSamples load_samples(const DatasetSpec& spec) {
     Sample s;
     s.image_path = item.image_path;
     s.label = static_cast<int>(it - out.class_names.begin());
-    if (!spec.masks.empty()) {
-      fs::path mask = fs::path(spec.masks) / (fs::path(item.image_path).stem().string() + ".png");
-      if (!fs::is_regular_file(mask)) {
-        ++out.skipped["mask file missing"];
-        continue;
-      }
-      s.mask_path = mask.string();
-    }
+    if (!attach_mask(s, spec.masks, out.skipped)) continue;
     out.samples.push_back(std::move(s));
   }
   HP_CHECK(!out.samples.empty(), InputError, "dataset '", source, "' has no usable images",
            table.items.empty() ? "" : " of the selected classes");
-  for (const auto& [reason, count] : out.skipped)
-    logger("data")->warn("{}: skipped {} row(s): {}", source, count, reason);
+  log_skipped(source, out.skipped);
   for (const auto& e : table.skipped_examples) logger("data")->debug("skipped {}", e);
   return out;
 }
@@ -140,6 +148,26 @@ LabeledSamples load_samples_for_classes(DatasetSpec spec, const std::vector<std:
     s.label = static_cast<int>(std::find(classes.begin(), classes.end(), name) - classes.begin());
     out.samples.push_back(std::move(s));
   }
+  return out;
+}
+
+LabeledSamples load_unlabelled_images(const std::string& images_dir, const std::string& masks_dir) {
+  HP_CHECK(fs::is_directory(images_dir), InputError, "image folder '", images_dir, "' does not exist");
+  std::vector<std::string> paths;
+  for (const auto& entry : fs::directory_iterator(images_dir)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && name[0] != '.' && has_image_extension(name)) paths.push_back(entry.path().string());
+  }
+  std::sort(paths.begin(), paths.end());
+  LabeledSamples out;
+  for (const auto& path : paths) {
+    Sample s;
+    s.image_path = path;
+    if (attach_mask(s, masks_dir, out.skipped)) out.samples.push_back(std::move(s));
+  }
+  HP_CHECK(!out.samples.empty(), InputError, "image folder '", images_dir, "' has no usable images",
+           paths.empty() ? " (expected .png, .jpg, .tif ... files)" : " (none has a mask in '" + masks_dir + "')");
+  log_skipped(images_dir, out.skipped);
   return out;
 }
 

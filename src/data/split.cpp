@@ -98,6 +98,18 @@ std::vector<std::vector<size_t>> stratified_kfold(const std::vector<int>& labels
   return folds;
 }
 
+SplitIndices stratified_split_of(const std::vector<size_t>& indices, const std::vector<int>& labels, double train,
+                                 double val, double test, uint64_t seed) {
+  std::vector<int> picked;
+  for (size_t i : indices) picked.push_back(labels.at(i));
+  SplitIndices local = stratified_split(picked, train, val, test, seed);
+  for (auto* part : {&local.train, &local.val, &local.test}) {
+    for (size_t& i : *part) i = indices[i];
+    std::sort(part->begin(), part->end());
+  }
+  return local;
+}
+
 std::vector<size_t> all_indices(size_t n) {
   std::vector<size_t> out(n);
   std::iota(out.begin(), out.end(), size_t{0});

@@ -41,6 +41,29 @@ void skip(LabelTable& table, const std::string& where, const std::string& reason
 
 }  // namespace
 
+std::string label_image_path(const std::string& image, const std::string& image_root) {
+  const fs::path p = fs::path(image).is_absolute() ? fs::path(image) : fs::path(image_root) / image;
+  return p.lexically_normal().string();
+}
+
+std::map<std::string, std::string> read_label_column(const std::string& csv_path, const std::string& image_root,
+                                                     const std::string& column) {
+  const std::vector<CsvRow> rows = read_csv(csv_path);
+  HP_CHECK(!rows.empty(), InputError, "label file '", csv_path, "' is empty: expected a header row");
+  const int image_col = find_column(rows[0], {"image", "filename", "file", "path"});
+  const std::string wanted = lower(trim(column));
+  const int value_col = find_column(rows[0], {wanted.c_str()});
+  HP_CHECK(image_col >= 0 && value_col >= 0, InputError, "label file '", csv_path, "' has no column '", column,
+           "' (or no image column)");
+  std::map<std::string, std::string> values;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    const CsvRow& row = rows[r];
+    if (size_t(std::max(image_col, value_col)) >= row.size() || trim(row[image_col]).empty()) continue;
+    values[label_image_path(trim(row[image_col]), image_root)] = trim(row[value_col]);
+  }
+  return values;
+}
+
 LabelTable read_label_csv(const std::string& csv_path, const std::string& image_root) {
   const std::vector<CsvRow> rows = read_csv(csv_path);
   HP_CHECK(!rows.empty(), InputError, "label file '", csv_path,
@@ -68,9 +91,8 @@ LabelTable read_label_csv(const std::string& csv_path, const std::string& image_
     } else if (extra || label.find_first_of(",;|") != std::string::npos) {
       skip(table, where, "multiple labels");
     } else {
-      const fs::path p = fs::path(image).is_absolute() ? fs::path(image) : fs::path(image_root) / image;
-      const std::string path = p.lexically_normal().string();
-      if (!fs::is_regular_file(p)) skip(table, where, "image file missing");
+      const std::string path = label_image_path(image, image_root);
+      if (!fs::is_regular_file(path)) skip(table, where, "image file missing");
       else if (!seen.insert(path).second) skip(table, where, "duplicate image");
       else table.items.push_back({path, label});
     }

@@ -92,24 +92,54 @@ void load_weights_from_bytes(const std::string& bytes, torch::nn::Module& module
   }
 }
 
+// ModelFileError unless the header is a hemapath model of `task` (`what` names it in the message).
+void check_task(const nlohmann::json& j, const std::string& source, const std::string& task, const std::string& what) {
+  HP_CHECK(j.value("format", "") == "hemapath-model", ModelFileError, "model file '", source,
+           "' has no hemapath-model header");
+  const std::string found = j.value("task", "");
+  HP_CHECK(found == task, ModelFileError, "model file '", source, "' is a ",
+           found.empty() ? "model of unknown task" : found + " model", ": expected ", what);
+}
+
+// Builds the network a header describes (an unknown architecture is the file's fault) and
+// fills it with the file's weights, ready for inference on `device`.
+template <typename Build>
+auto build_and_load(const std::string& weights, const std::string& path, const c10::Device& device, Build build) {
+  decltype(build()) module{nullptr};
+  try {
+    module = build();
+  } catch (const InputError& e) {
+    throw ModelFileError("model file '" + path + "': " + e.what());
+  }
+  load_weights_from_bytes(weights, *module, path);
+  module->to(device);
+  module->eval();
+  return module;
+}
+
 }  // namespace
 
-nlohmann::json ClassifierHeader::to_json() const {
+nlohmann::json model_header_base(const std::string& task) {
   return {{"format", "hemapath-model"},
           {"format_version", kFormatVersion},
           {"hemapath_version", HEMAPATH_VERSION},
-          {"task", "classification"},
-          {"arch", arch},
-          {"options",
-           {{"num_classes", options.num_classes},
-            {"in_channels", options.in_channels},
-            {"dropout", options.dropout},
-            {"extra", options.extra}}},
-          {"classes", classes},
-          {"input", {{"size", crop.size}, {"channels", options.in_channels}, {"crop", crop.to_json()}}},
-          {"normalization", normalization.to_json()},
-          {"training", training},
-          {"metrics", metrics}};
+          {"task", task}};
+}
+
+nlohmann::json ClassifierHeader::to_json() const {
+  nlohmann::json j = model_header_base("classification");
+  j.update({{"arch", arch},
+            {"options",
+             {{"num_classes", options.num_classes},
+              {"in_channels", options.in_channels},
+              {"dropout", options.dropout},
+              {"extra", options.extra}}},
+            {"classes", classes},
+            {"input", {{"size", crop.size}, {"channels", options.in_channels}, {"crop", crop.to_json()}}},
+            {"normalization", normalization.to_json()},
+            {"training", training},
+            {"metrics", metrics}});
+  return j;
 }
 
 ClassificationDataOptions ClassifierHeader::inference_data_options() const {
@@ -121,11 +151,7 @@ ClassificationDataOptions ClassifierHeader::inference_data_options() const {
 }
 
 ClassifierHeader ClassifierHeader::from_json(const nlohmann::json& j, const std::string& source) {
-  HP_CHECK(j.value("format", "") == "hemapath-model", ModelFileError, "model file '", source,
-           "' has no hemapath-model header");
-  const std::string task = j.value("task", "");
-  HP_CHECK(task == "classification", ModelFileError, "model file '", source, "' is a ",
-           task.empty() ? "model of unknown task" : task + " model", ": expected a classification model");
+  check_task(j, source, "classification", "a classification model");
   ClassifierHeader h;
   try {
     h.arch = j.at("arch").get<std::string>();
@@ -144,6 +170,35 @@ ClassifierHeader ClassifierHeader::from_json(const nlohmann::json& j, const std:
   }
   HP_CHECK(static_cast<int64_t>(h.classes.size()) == h.options.num_classes, ModelFileError, "model file '", source,
            "' names ", h.classes.size(), " classes but its head has ", h.options.num_classes, " outputs");
+  return h;
+}
+
+nlohmann::json AutoencoderHeader::to_json() const {
+  nlohmann::json j = model_header_base("autoencoder");
+  j.update({{"arch", options.arch},
+            {"options", {{"extra", options.extra}, {"decoder_width", options.decoder_width}}},
+            {"input", {{"size", crop.size}, {"channels", 3}, {"crop", crop.to_json()}}},
+            {"normalization", normalization.to_json()},
+            {"training", training},
+            {"metrics", metrics}});
+  return j;
+}
+
+AutoencoderHeader AutoencoderHeader::from_json(const nlohmann::json& j, const std::string& source) {
+  check_task(j, source, "autoencoder", "an autoencoder");
+  AutoencoderHeader h;
+  try {
+    h.options.arch = j.at("arch").get<std::string>();
+    h.options.extra = j.at("options").at("extra");
+    h.options.decoder_width = j.at("options").at("decoder_width").get<int64_t>();
+    h.crop = CropOptions::from_json(j.at("input").at("crop"));
+    h.options.input_size = h.crop.size;
+    h.normalization = Normalization::from_json(j.at("normalization"));
+    h.training = j.value("training", nlohmann::json::object());
+    h.metrics = j.value("metrics", nlohmann::json::object());
+  } catch (const nlohmann::json::exception& e) {
+    throw ModelFileError("model file '" + source + "' has a malformed header: " + e.what());
+  }
   return h;
 }
 
@@ -180,14 +235,16 @@ LoadedClassifier load_classifier(const std::string& path, const c10::Device& dev
   RawModelFile raw = read_raw(path, true);
   LoadedClassifier loaded;
   loaded.header = ClassifierHeader::from_json(raw.header, path);
-  try {
-    loaded.model = create_classifier(loaded.header.arch, loaded.header.options);
-  } catch (const InputError& e) {
-    throw ModelFileError("model file '" + path + "': " + e.what());
-  }
-  load_weights_from_bytes(raw.weights, *loaded.model, path);
-  loaded.model->to(device);
-  loaded.model->eval();
+  loaded.model = build_and_load(raw.weights, path, device,
+                                [&] { return create_classifier(loaded.header.arch, loaded.header.options); });
+  return loaded;
+}
+
+LoadedAutoencoder load_autoencoder(const std::string& path, const c10::Device& device) {
+  RawModelFile raw = read_raw(path, true);
+  LoadedAutoencoder loaded;
+  loaded.header = AutoencoderHeader::from_json(raw.header, path);
+  loaded.model = build_and_load(raw.weights, path, device, [&] { return Autoencoder(loaded.header.options); });
   return loaded;
 }
 

@@ -76,6 +76,13 @@ StateDict read_state_dict(const std::string& path) {
   return weights;
 }
 
+StateDict state_dict_of(const torch::nn::Module& module) {
+  StateDict weights;
+  for (const auto& item : module.named_parameters()) weights[item.key()] = item.value().detach();
+  for (const auto& item : module.named_buffers()) weights[item.key()] = item.value().detach();
+  return weights;
+}
+
 ImportReport import_state_dict(torch::nn::Module& module, const StateDict& weights, bool strict,
                                const std::string& source) {
   // Parameters and buffers under one namespace of names, as PyTorch's state_dict() has them.

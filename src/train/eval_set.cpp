@@ -50,6 +50,8 @@ EvalSet resolve_eval_set(const ClassifierHeader& model, const EvalSetRequest& re
     split.val = s.at("val");
     split.test = s.at("test");
     split.seed = s.at("seed");
+    split.train_subset = s.value("train_subset", 1.0);
+    split.subset_seed = s.value("subset_seed", uint64_t{1});
     source = "the model's training config";
   }
   out.data = load_samples(spec);

@@ -6,6 +6,27 @@
 #include "hemapath/train/metrics.h"
 
 namespace hemapath {
+namespace {
+
+FreezeConfig freeze_from_config(const ConfigNode& node, int epochs) {
+  FreezeConfig f;
+  const nlohmann::json stages = node.get_json("stages", "none");
+  if (stages == "backbone") {
+    f.stages = FreezeConfig::kBackbone;
+  } else if (stages.is_number_integer() && stages.get<int64_t>() >= 1 && stages.get<int64_t>() <= 1000) {
+    f.stages = stages.get<int>();
+  } else {
+    HP_CHECK(stages == "none", ConfigError, node.where("stages"), " is ", stages.dump(),
+             ": expected none, backbone or a number of stages >= 1");
+  }
+  f.unfreeze_epoch = static_cast<int>(node.get_int("unfreeze_epoch", 0, 0, epochs));
+  f.unfreeze_lr = node.get_number("unfreeze_lr", 0, 0, 10);
+  HP_CHECK(f.stages != 0 || f.unfreeze_epoch == 0, ConfigError, node.where("unfreeze_epoch"),
+           " is set but nothing is frozen (set ", node.where("stages"), ")");
+  return f;
+}
+
+}  // namespace
 
 TrainConfig TrainConfig::load(const std::string& file, const std::vector<std::string>& overrides) {
   ConfigNode root = ConfigNode::load_file(file, overrides);
@@ -27,6 +48,9 @@ TrainConfig TrainConfig::from_config(const ConfigNode& root, const std::string& 
   c.split.seed = static_cast<uint64_t>(split.get_int("seed", 1, 0, std::numeric_limits<int64_t>::max()));
   HP_CHECK(std::abs(c.split.train + c.split.val + c.split.test - 1.0) < 1e-6 && c.split.train > 0, ConfigError,
            split.where("train"), ": train + val + test must be 1 with train > 0");
+  c.split.train_subset = split.get_number("train_subset", 1, 1e-6, 1);
+  c.split.subset_seed =
+      static_cast<uint64_t>(split.get_int("subset_seed", 1, 0, std::numeric_limits<int64_t>::max()));
   c.crop = CropOptions::from_config(data.child("crop"));
   c.workers = static_cast<int>(data.get_int("workers", c.workers, 0, 64));
 
@@ -35,6 +59,7 @@ TrainConfig TrainConfig::from_config(const ConfigNode& root, const std::string& 
   c.model.dropout = model.get_number("dropout", -1, -1, 0.99);
   c.model.in_channels = 3;
   c.model.extra = model.get_json("extra", nlohmann::json::object());
+  c.pretrained = resolve_config_path(model.get<std::string>("pretrained", ""), base_dir);
 
   c.normalization = Normalization::from_config(root.child("normalization"));
   c.augment = AugmentOptions::from_config(root.child("augment"));
@@ -51,6 +76,7 @@ TrainConfig TrainConfig::from_config(const ConfigNode& root, const std::string& 
       static_cast<int>(train.child("early_stopping").get_int("patience", c.early_stop_patience, 0, 100000));
   c.optimizer = OptimizerConfig::from_config(train.child("optimizer"));
   c.schedule = ScheduleConfig::from_config(train.child("schedule"));
+  c.freeze = freeze_from_config(train.child("freeze"), c.epochs);
   root.finish();
   return c;
 }
@@ -60,10 +86,16 @@ nlohmann::json TrainConfig::to_json() const {
           {"seed", seed},
           {"data",
            {{"spec", data.to_json()},
-            {"split", {{"train", split.train}, {"val", split.val}, {"test", split.test}, {"seed", split.seed}}},
+            {"split",
+             {{"train", split.train},
+              {"val", split.val},
+              {"test", split.test},
+              {"seed", split.seed},
+              {"train_subset", split.train_subset},
+              {"subset_seed", split.subset_seed}}},
             {"crop", crop.to_json()},
             {"workers", workers}}},
-          {"model", {{"arch", arch}, {"dropout", model.dropout}, {"extra", model.extra}}},
+          {"model", {{"arch", arch}, {"dropout", model.dropout}, {"extra", model.extra}, {"pretrained", pretrained}}},
           {"normalization", normalization.to_json()},
           {"augment", augment.to_json()},
           {"train",
@@ -74,7 +106,9 @@ nlohmann::json TrainConfig::to_json() const {
             {"monitor", monitor},
             {"early_stop_patience", early_stop_patience},
             {"optimizer", optimizer.to_json()},
-            {"schedule", schedule.to_json()}}}};
+            {"schedule", schedule.to_json()},
+            {"freeze",
+             {{"stages", freeze.stages}, {"unfreeze_epoch", freeze.unfreeze_epoch}, {"unfreeze_lr", freeze.unfreeze_lr}}}}}};
 }
 
 }  // namespace hemapath

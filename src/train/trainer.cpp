@@ -18,8 +18,10 @@
 #include "hemapath/io/csv.h"
 #include "hemapath/io/plot.h"
 #include "hemapath/models/model_file.h"
+#include "hemapath/models/pretrained.h"
 #include "hemapath/models/registry.h"
 #include "hemapath/train/evaluate.h"
+#include "hemapath/train/freezing.h"
 
 namespace hemapath {
 namespace fs = std::filesystem;
@@ -237,7 +239,12 @@ EpochRecord EpochRecord::from_json(const nlohmann::json& j) {
 }
 
 SplitIndices split_for(const SplitConfig& split, const std::vector<int>& labels) {
-  return stratified_split(labels, split.train, split.val, split.test, split.seed);
+  SplitIndices parts = stratified_split(labels, split.train, split.val, split.test, split.seed);
+  if (split.train_subset < 1)
+    parts.train = stratified_split_of(parts.train, labels, split.train_subset, 1 - split.train_subset, 0,
+                                      split.subset_seed)
+                      .train;
+  return parts;
 }
 
 TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& options) {
@@ -254,7 +261,7 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
   const std::vector<int> labels = data.labels();
   const int num_classes = static_cast<int>(data.class_names.size());
   HP_CHECK(num_classes >= 2, InputError, "training needs at least two classes; the data has ", num_classes);
-  SplitIndices split = split_for(config.split, labels);
+  const SplitIndices split = options.split ? *options.split : split_for(config.split, labels);
   HP_CHECK(!split.train.empty(), InputError, "the training split is empty");
   log->info("{} images in {} classes: {} train, {} val, {} test", data.samples.size(), num_classes,
             split.train.size(), split.val.size(), split.test.size());
@@ -268,8 +275,19 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
   ClassifierOptions model_options = config.model;
   model_options.num_classes = num_classes;
   ClassifierPtr model = create_classifier(config.arch, model_options);
+  TrainResult result;
+  if (!config.pretrained.empty() && !options.resume) {
+    result.pretrained = load_pretrained(*model, config.pretrained).summary(config.pretrained);
+    log->info("pretrained: {}", result.pretrained);
+  }
   model->to(options.device);
-  auto optimizer = make_optimizer(config.optimizer, model->parameters());
+  // Frozen stages sit in a second parameter group, whose learning rate applies once they thaw.
+  const std::vector<std::string> frozen = frozen_prefixes(*model, config.freeze);
+  const ParameterPartition parameters = partition_parameters(*model, frozen);
+  auto optimizer = make_optimizer(config.optimizer, parameters.trainable);
+  if (!parameters.frozen.empty())
+    optimizer->add_param_group(torch::optim::OptimizerParamGroup(parameters.frozen));
+  const double unfreeze_lr = config.freeze.unfreeze_lr > 0 ? config.freeze.unfreeze_lr : config.optimizer.lr / 10;
   LrSchedule schedule(config.schedule, config.optimizer.lr, config.epochs);
 
   LoopState state;
@@ -313,7 +331,6 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
   header.normalization = state.normalization;
   const fs::path best_path = dir / "best.hpm", last_path = dir / "last.hpm";
 
-  TrainResult result;
   result.train_size = split.train.size();
   result.val_size = split.val.size();
   result.test_size = split.test.size();
@@ -324,6 +341,13 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
     const double lr = schedule.lr_for_epoch(epoch);
     set_learning_rate(*optimizer, lr);
     model->train();
+    if (!frozen.empty()) {
+      const bool frozen_now = frozen_in_epoch(config.freeze, epoch);
+      set_frozen(*model, frozen, frozen_now);
+      optimizer->param_groups().at(1).options().set_lr(frozen_now ? 0 : unfreeze_lr * lr / config.optimizer.lr);
+      if (epoch + 1 == config.freeze.unfreeze_epoch)
+        log->info("epoch {}: the frozen stages join training at lr {:.2e}", epoch + 1, unfreeze_lr * lr / config.optimizer.lr);
+    }
 
     std::vector<size_t> order = epoch_order(config, split.train, labels, num_classes, epoch);
     BatchLoader loader(dataset, order, config.batch_size, /*augment=*/true, config.seed, epoch,

@@ -15,22 +15,7 @@ namespace {
 
 std::string tiny_config(const test::ScratchDir& dir, int per_class, const std::string& train_block,
                         const std::string& augment = "{rotate_degrees: 30, hed_sigma: 0.02, brightness: 0.1}") {
-  const std::string csv = test::write_wbc_slice(dir.path(), per_class);
-  const std::string config = "seed: 7\n"
-                             "data:\n"
-                             "  labels: " + csv + "\n"
-                             "  masks: " + (test::shared_data() / "wbc-bccd" / "masks").string() + "\n"
-                             "  classes: [NEUTROPHIL, EOSINOPHIL, LYMPHOCYTE, MONOCYTE]\n"
-                             "  split: {train: 0.5, val: 0.25, test: 0.25, seed: 3}\n"
-                             "  crop: {size: 32, margin: 0.1}\n"
-                             "  workers: 2\n"
-                             "model: {arch: separable_cnn, extra: {width: 0.25}}\n"
-                             "normalization: {mode: standardize}\n"
-                             "augment: " + augment + "\n"
-                             "train: " + train_block + "\n";
-  const std::string path = dir / "config.yaml";
-  test::write_file(path, config);
-  return path;
+  return test::write_tiny_wbc_config(dir.path(), per_class, train_block, augment);
 }
 
 // Every parameter and buffer of two model files, compared bit for bit.

@@ -87,4 +87,8 @@ class ConfigNode {
   mutable std::vector<ConfigNode> children_;  // checked by finish()
 };
 
+/// A path from a config file: relative ones are taken from `base_dir` (the config's folder);
+/// empty and absolute paths come back unchanged.
+std::string resolve_config_path(const std::string& path, const std::string& base_dir);
+
 }  // namespace hemapath

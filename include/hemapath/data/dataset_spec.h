@@ -23,6 +23,8 @@ struct DatasetSpec {
   /// A spec for a folder given on the command line: `labels.csv` inside it if present (with
   /// `images/` and `masks/` beside it when they exist), otherwise class folders.
   static DatasetSpec from_folder(const std::string& dir);
+  /// The folder the label CSV's image names are relative to.
+  std::string csv_image_root() const;
   nlohmann::json to_json() const;
   static DatasetSpec from_json(const nlohmann::json& j);
 };
@@ -43,5 +45,11 @@ LabeledSamples load_samples(const DatasetSpec& spec);
 /// As load_samples, but keeps only (and orders by) `classes`; a label outside them is an
 /// InputError naming it (evaluating a model on classes it does not know is a mistake).
 LabeledSamples load_samples_for_classes(DatasetSpec spec, const std::vector<std::string>& classes);
+
+/// Every image file in `images_dir` (sorted by path, unlabelled: label -1) for self-supervised
+/// training, each with its `<image stem>.png` mask from `masks_dir` when that is given (images
+/// without one are skipped and counted). InputError naming the folder when it is missing or
+/// no image is left.
+LabeledSamples load_unlabelled_images(const std::string& images_dir, const std::string& masks_dir);
 
 }  // namespace hemapath

@@ -29,6 +29,14 @@ struct LabelTable {
 /// image/label header.
 LabelTable read_label_csv(const std::string& csv_path, const std::string& image_root);
 
+/// Where a label file's image name points: relative names are taken from `image_root`.
+std::string label_image_path(const std::string& image, const std::string& image_root);
+
+/// Another column of a label file (e.g. the patient or slide of each image), by image path
+/// as read_label_csv resolves it. InputError naming the file and column when it has none.
+std::map<std::string, std::string> read_label_column(const std::string& csv_path, const std::string& image_root,
+                                                     const std::string& column);
+
 /// Class-folder layout root/<class>/<image>: one item per image file (has_image_extension),
 /// sorted by class then file name. Other files are counted as skipped; hidden entries are
 /// ignored. Throws InputError when root is missing or has no class folders with images.

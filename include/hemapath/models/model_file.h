@@ -14,6 +14,7 @@
 #include "hemapath/data/classification_dataset.h"
 #include "hemapath/image/cell_crop.h"
 #include "hemapath/image/normalization.h"
+#include "hemapath/models/autoencoder.h"
 #include "hemapath/models/classifier.h"
 
 namespace hemapath {
@@ -35,6 +36,9 @@ struct ClassifierHeader {
   static ClassifierHeader from_json(const nlohmann::json& header, const std::string& source);
 };
 
+/// The fields every model file's header starts with (format, versions, `task`).
+nlohmann::json model_header_base(const std::string& task);
+
 /// Writes header + weights atomically to `path`.
 void save_model_file(const std::string& path, const nlohmann::json& header, torch::nn::Module& module);
 
@@ -51,6 +55,27 @@ struct LoadedClassifier {
 /// Loads a classification model. ModelFileError when the file is of another task, names an
 /// unknown architecture, or its weights do not match the architecture.
 LoadedClassifier load_classifier(const std::string& path, const c10::Device& device);
+
+/// What an autoencoder model file (task "autoencoder", from `hemapath pretrain`) says.
+struct AutoencoderHeader {
+  AutoencoderOptions options;       ///< options.input_size == crop.size
+  CropOptions crop;
+  Normalization normalization;
+  nlohmann::json training = nlohmann::json::object();
+  nlohmann::json metrics = nlohmann::json::object();
+
+  nlohmann::json to_json() const;
+  /// Throws ModelFileError naming `source` when it is of another task or a field is malformed.
+  static AutoencoderHeader from_json(const nlohmann::json& header, const std::string& source);
+};
+
+struct LoadedAutoencoder {
+  AutoencoderHeader header;
+  Autoencoder model{nullptr};  ///< in eval mode, on the requested device
+};
+
+/// Loads an autoencoder model file. ModelFileError as load_classifier.
+LoadedAutoencoder load_autoencoder(const std::string& path, const c10::Device& device);
 
 /// Loads `path`'s weights into `module` (names and shapes must match).
 void load_model_weights(const std::string& path, torch::nn::Module& module);

@@ -18,6 +18,10 @@ using StateDict = std::map<std::string, torch::Tensor>;
 /// missing, not such a file, or holds anything but a dict of name -> tensor.
 StateDict read_state_dict(const std::string& path);
 
+/// A module's parameters and buffers by name (detached, on their device), as PyTorch's
+/// `state_dict()` lists them.
+StateDict state_dict_of(const torch::nn::Module& module);
+
 /// What `import_state_dict` did, name by name (each list sorted).
 struct ImportReport {
   std::vector<std::string> loaded;          ///< copied into the module

@@ -47,6 +47,9 @@ struct CvResult {
   static CvResult from_json(const nlohmann::json& j);
 };
 
+/// The per-fold table with a mean +- std row, in Markdown.
+std::string cv_markdown(const CvResult& result);
+
 /// Runs every fold (ConfigError for a bad scheme, fold count or grouping; InputError as in
 /// train_classifier) and writes the summary files.
 CvResult run_cross_validation(const TrainConfig& config, const CvOptions& options);

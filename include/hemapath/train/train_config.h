@@ -7,13 +7,15 @@
 /// data:   {labels: CSV | class_folders: DIR, images: DIR, masks: DIR, classes: [..],
 ///          split: {train: 0.7, val: 0.15, test: 0.15, seed: 1},
 ///          crop: {margin: 0.15, size: 96, mode: pad}, workers: 2}
-/// model:  {arch: resnet18, dropout: 0.2, extra: {}}
+///          (split may add train_subset: 0.2, subset_seed: 1 to train on a share of the train part)
+/// model:  {arch: resnet18, dropout: 0.2, extra: {}, pretrained: FILE}
 /// normalization: {mode: standardize}
 /// augment: {hflip: true, rotate_degrees: 180, hed_sigma: 0.03, ...}
 /// train:  {epochs: 40, batch_size: 32, label_smoothing: 0.1, imbalance: class_weights,
 ///          monitor: macro_f1, early_stopping: {patience: 10},
 ///          optimizer: {name: adamw, lr: 0.001, weight_decay: 0.0001},
-///          schedule: {name: cosine, warmup_epochs: 2}}
+///          schedule: {name: cosine, warmup_epochs: 2},
+///          freeze: {stages: backbone | none | K, unfreeze_epoch: 5, unfreeze_lr: 0.0001}}
 /// ```
 #include <string>
 #include <vector>
@@ -32,6 +34,18 @@ namespace hemapath {
 struct SplitConfig {
   double train = 0.7, val = 0.15, test = 0.15;
   uint64_t seed = 1;
+  /// Share of the training part actually trained on (stratified), for scarce-label
+  /// experiments; val and test stay as they are.
+  double train_subset = 1;
+  uint64_t subset_seed = 1;  ///< which subset
+};
+
+/// Fine-tuning: which backbone stages start frozen and when they join training.
+struct FreezeConfig {
+  static constexpr int kBackbone = -1;
+  int stages = 0;          ///< 0: nothing frozen; K: the first K stages; kBackbone: every stage
+  int unfreeze_epoch = 0;  ///< 1-based epoch from which the frozen stages train too; 0: never
+  double unfreeze_lr = 0;  ///< their learning rate then (follows the schedule's shape); 0: optimizer lr / 10
 };
 
 struct TrainConfig {
@@ -42,6 +56,8 @@ struct TrainConfig {
 
   std::string arch = "resnet18";
   ClassifierOptions model;
+  std::string pretrained;  ///< weights to start from (state dict or .hpm); empty: random initialisation
+  FreezeConfig freeze;
 
   Normalization normalization;
   AugmentOptions augment;

@@ -5,6 +5,7 @@
 /// A run folder holds: best.hpm and last.hpm (model files), checkpoint.pt (optimiser,
 /// RNG and loop state for --resume), log.csv and curves.png (per-epoch figures),
 /// split.csv (which image went where) and config.json (the resolved settings).
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct TrainRunOptions {
   bool resume = false;             ///< continue the run in out_dir exactly where it stopped
   c10::Device device = c10::kCPU;
   int stop_after_epochs = 0;       ///< end this invocation after N epochs (0: run to the end), as an interruption would
+  /// Parts to use instead of the config's split (cross-validation folds); indices into the
+  /// config's samples.
+  std::optional<SplitIndices> split;
 };
 
 struct EpochRecord {
@@ -41,6 +45,7 @@ struct TrainResult {
   double seconds = 0;          ///< wall time of this invocation
   std::string best_model, last_model;
   size_t train_size = 0, val_size = 0, test_size = 0;
+  std::string pretrained;  ///< what --pretrained loaded (empty: random initialisation or resumed)
 };
 
 /// Trains as `config` says. Throws InputError when out_dir already holds a run and

@@ -1,0 +1,31 @@
+#pragma once
+/// Initialising a classifier from pretrained weights for fine-tuning: a state dict converted
+/// by scripts/convert_torchvision_weights.py, another classification model (.hpm), or an
+/// autoencoder's encoder (.hpm from `hemapath pretrain`).
+#include <string>
+#include <vector>
+
+#include "hemapath/models/classifier.h"
+
+namespace hemapath {
+
+/// What was taken over; every list is sorted.
+struct PretrainedReport {
+  std::string source_kind;                 ///< "state dict", "classification model" or "autoencoder encoder"
+  size_t loaded = 0;                       ///< tensors copied into the model
+  /// Head tensors left freshly initialised: of another shape (other classes), or from an
+  /// autoencoder, whose head is never trained.
+  std::vector<std::string> head_reinitialised;
+  std::vector<std::string> missing;        ///< backbone tensors the file lacks (left as initialised)
+  std::vector<std::string> unexpected;     ///< tensors of the file the model lacks (ignored)
+  /// One line for the log, e.g. "loaded 120 tensors from ...; head re-initialised: fc.weight, fc.bias".
+  std::string summary(const std::string& path) const;
+};
+
+/// Copies the weights in `path` into `model` by name. Head tensors of another shape are
+/// re-initialised (the model's own fresh initialisation is kept) and reported. ModelFileError
+/// naming the file when it cannot be read, when a backbone tensor has another shape (a different
+/// architecture or variant), or when it matches none of the backbone's tensors.
+PretrainedReport load_pretrained(ClassifierImpl& model, const std::string& path);
+
+}  // namespace hemapath

@@ -1,0 +1,85 @@
+#include "hemapath/models/pretrained.h"
+
+#include <fstream>
+
+#include "hemapath/core/error.h"
+#include "hemapath/models/model_file.h"
+#include "hemapath/models/weight_import.h"
+
+namespace hemapath {
+namespace {
+
+bool is_model_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  return in && std::string(magic, 4) == "HPM1";
+}
+
+bool under(const std::string& name, const std::string& prefix) { return name.rfind(prefix + ".", 0) == 0; }
+
+std::string join(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& n : names) text += (text.empty() ? "" : ", ") + n;
+  return text;
+}
+
+// The weights `path` holds, and what kind of file it is.
+StateDict read_weights(const std::string& path, std::string& kind) {
+  if (!is_model_file(path)) {
+    kind = "state dict";
+    return read_state_dict(path);
+  }
+  const std::string task = read_model_header(path).value("task", "");
+  if (task == "autoencoder") {
+    kind = "autoencoder encoder";
+    return state_dict_of(load_autoencoder(path, c10::kCPU).model->encoder());
+  }
+  HP_CHECK(task == "classification", ModelFileError, "--pretrained '", path, "' is a ",
+           task.empty() ? "model of unknown task" : task + " model",
+           ": expected a classification model, an autoencoder or a state dict");
+  kind = "classification model";
+  return state_dict_of(*load_classifier(path, c10::kCPU).model);
+}
+
+}  // namespace
+
+std::string PretrainedReport::summary(const std::string& path) const {
+  std::string text = "loaded " + std::to_string(loaded) + " tensors from " + source_kind + " '" + path + "'";
+  if (!head_reinitialised.empty()) text += "; head freshly initialised: " + join(head_reinitialised);
+  if (!missing.empty()) text += "; " + std::to_string(missing.size()) + " not in the file (kept as initialised)";
+  if (!unexpected.empty()) text += "; " + std::to_string(unexpected.size()) + " of the file's tensors unused";
+  return text;
+}
+
+PretrainedReport load_pretrained(ClassifierImpl& model, const std::string& path) {
+  PretrainedReport report;
+  StateDict weights = read_weights(path, report.source_kind);
+  const std::string head = model.head_prefix();
+  const StateDict own = state_dict_of(model);
+  // A head of another shape is what fine-tuning to new classes expects: drop it from the
+  // import so the model keeps its fresh head. An autoencoder's head was never trained.
+  const bool untrained_head = report.source_kind == "autoencoder encoder";
+  for (const auto& [name, tensor] : own) {
+    auto it = weights.find(name);
+    if (under(name, head) && it != weights.end() && (untrained_head || it->second.sizes() != tensor.sizes())) {
+      report.head_reinitialised.push_back(name);
+      weights.erase(it);
+    }
+  }
+  const ImportReport imported = import_state_dict(model, weights, /*strict=*/false, path);
+  HP_CHECK(imported.shape_mismatch.empty(), ModelFileError, "--pretrained '", path, "' does not fit ",
+           "this architecture: ", imported.shape_mismatch.size(), " tensors differ in shape (e.g. ",
+           imported.shape_mismatch.front(), ")");
+  size_t backbone_loaded = 0;
+  for (const auto& name : imported.loaded) backbone_loaded += !under(name, head);
+  HP_CHECK(backbone_loaded > 0, ModelFileError, "--pretrained '", path,
+           "' matches none of this architecture's backbone tensors: is it for another architecture?");
+  report.loaded = imported.loaded.size();
+  for (const auto& name : imported.missing)
+    if (!under(name, head)) report.missing.push_back(name);
+  report.unexpected = imported.unexpected;
+  return report;
+}
+
+}  // namespace hemapath
