@@ -32,6 +32,7 @@ void setup_eval(CLI::App& app, const GlobalOptions& global);
 void setup_predict(CLI::App& app, const GlobalOptions& global);
 void setup_info(CLI::App& app, const GlobalOptions& global);
 void setup_cv(CLI::App& app, const GlobalOptions& global);
+void setup_compare(CLI::App& app, const GlobalOptions& global);
 void setup_pretrain(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace hemapath::cli

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   cli::setup_predict(app, global);
   cli::setup_info(app, global);
   cli::setup_cv(app, global);
+  cli::setup_compare(app, global);
   cli::setup_pretrain(app, global);
   try {
     app.parse(argc, argv);

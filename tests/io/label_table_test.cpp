@@ -81,6 +81,22 @@ TEST(LabelCsv, MissingFileOrHeaderIsInputError) {
   }
 }
 
+// --group-by column:NAME reads another column, keyed by the image path read_label_csv gives.
+TEST(LabelCsv, OtherColumnByResolvedImagePath) {
+  TempDir dir;
+  write_text(dir / "labels.csv", "image,label,Patient\na.png,NEUTROPHIL,p1\nsub/b.png,EOSINOPHIL, p2 \n,X,p3\n");
+  const auto values = read_label_column(dir / "labels.csv", dir / "images", "patient");
+  ASSERT_EQ(values.size(), 2u);  // the row without an image is left out
+  EXPECT_EQ(values.at(label_image_path("a.png", dir / "images")), "p1");
+  EXPECT_EQ(values.at((dir.path / "images" / "sub" / "b.png").string()), "p2");  // trimmed, case-blind header
+  try {
+    read_label_column(dir / "labels.csv", dir.path.string(), "slide");
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("has no column 'slide'"), std::string::npos) << e.what();
+  }
+}
+
 TEST(LabelCsv, RealBccdLabels) {
   const std::string root = std::string(HEMAPATH_SHARED_DATA) + "/wbc-bccd";
   const LabelTable t = read_label_csv(root + "/labels.csv", root + "/images");
