@@ -1,0 +1,87 @@
+#pragma once
+/// Image + mask pairs for segmentation: index masks (a class per pixel) or 16-bit instance
+/// masks (an id per cell) turned into class targets, random patches, and augmentation applied
+/// identically to image and mask (nearest-neighbour for the mask).
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <torch/torch.h>
+
+#include "hemapath/core/config.h"
+#include "hemapath/image/augment.h"
+#include "hemapath/image/normalization.h"
+
+namespace hemapath {
+
+/// Where the pairs live and what the network learns from each mask.
+///   data: {images: DIR, masks: DIR, mask: index|instance, target: foreground|boundary,
+///          classes: [background, cytoplasm, nucleus]}
+struct SegmentationDataSpec {
+  std::string images;              ///< folder of images
+  std::string masks;               ///< folder of `<image stem>.png` masks
+  std::string mask_kind = "index"; ///< "index": class ids; "instance": 0 background, 1..N one id per cell
+  /// For instance masks: "foreground" (0 background, 1 cell) or "boundary" (0 background,
+  /// 1 cell interior, 2 cell boundary: pixels next to another cell or the background), the
+  /// target of a network that learns to keep touching cells apart.
+  std::string target = "foreground";
+  std::vector<std::string> classes;  ///< class names in index order, background first
+
+  /// Relative paths from `base_dir`. ConfigError naming the key for wrong values; for index
+  /// masks `classes` is required (at least 2), for instance masks it follows from `target`.
+  static SegmentationDataSpec from_config(const ConfigNode& node, const std::string& base_dir);
+  nlohmann::json to_json() const;
+  static SegmentationDataSpec from_json(const nlohmann::json& j);
+  int64_t num_classes() const { return static_cast<int64_t>(classes.size()); }
+};
+
+struct SegmentationPair {
+  std::string image_path, mask_path;
+};
+
+/// Every image in spec.images (sorted) that has a mask; images without one are skipped and
+/// logged. InputError naming the folder when it is missing or no pair is left.
+std::vector<SegmentationPair> list_segmentation_pairs(const SegmentationDataSpec& spec);
+
+/// An instance mask (CV_16U or CV_8U ids) as class targets (CV_8U) per `target`.
+cv::Mat instance_targets(const cv::Mat& instances, const std::string& target);
+
+struct SegmentationDataOptions {
+  int patch = 256;          ///< side of the random training patches, px (images smaller are padded)
+  AugmentOptions augment;
+  Normalization normalization;
+};
+
+/// Decodes every pair once (load), then serves normalised image tensors and int64 targets.
+class SegmentationDataset {
+ public:
+  SegmentationDataset(std::vector<SegmentationPair> pairs, SegmentationDataSpec spec, SegmentationDataOptions options);
+  /// Decodes all pairs on `threads` threads. InputError naming the files when an image or
+  /// mask is missing or corrupt, their sizes differ, or a mask holds a class outside 0..C-1.
+  void load(int threads);
+
+  size_t size() const { return pairs_.size(); }
+  const SegmentationPair& pair(size_t i) const { return pairs_.at(i); }
+  const cv::Mat& image(size_t i) const { return images_.at(i); }    ///< CV_8UC3 RGB, as decoded
+  const cv::Mat& target(size_t i) const { return targets_.at(i); }  ///< CV_8U class indices
+  const SegmentationDataOptions& options() const { return options_; }
+  void set_normalization(const Normalization& normalization) { options_.normalization = normalization; }
+
+  /// A training example: a patch x patch crop at a random position (padded when the image is
+  /// smaller: image reflected, target 0), augmented, drawn from an Rng seeded by `seed`.
+  /// Image [3,P,P] float, target [P,P] int64. Thread-safe.
+  std::pair<torch::Tensor, torch::Tensor> patch(size_t i, uint64_t seed) const;
+  /// The whole image [3,H,W] and target [H,W], unaugmented, for evaluation and prediction.
+  std::pair<torch::Tensor, torch::Tensor> whole(size_t i) const;
+
+ private:
+  std::vector<SegmentationPair> pairs_;
+  SegmentationDataSpec spec_;
+  SegmentationDataOptions options_;
+  std::vector<cv::Mat> images_, targets_;
+};
+
+}  // namespace hemapath
