@@ -23,6 +23,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kFoldResult = "fold.json";
+const char* kSetupFile = "cv_config.json";
 const std::string kColumnPrefix = "column:";
 
 // One fold's parts before the validation share is carved out of the training part.
@@ -209,6 +210,22 @@ CvResult run_cross_validation(const TrainConfig& config, const CvOptions& option
   const LabeledSamples data = load_samples(config.data);
   const std::vector<int> labels = data.labels();
   const std::vector<FoldPlan> plans = plan_folds(labels, groups_for(config.data, data.samples, options.group_by), options);
+
+  // Finished folds are reused on --resume only when they were made the same way.
+  const nlohmann::json setup = {{"config", config.to_json()},
+                                {"scheme", options.scheme},
+                                {"folds", options.scheme == "5x2" ? 2 : options.folds},
+                                {"seed", options.seed},
+                                {"group_by", options.group_by}};
+  const fs::path setup_file = dir / kSetupFile;
+  if (options.resume && fs::is_regular_file(setup_file)) {
+    std::ifstream in(setup_file);
+    const nlohmann::json before = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    HP_CHECK(before == setup, InputError, "--resume: the config or cross-validation settings differ from those the ",
+             "folds in '", options.out_dir, "' were made with; use the same ones or another --out folder");
+  }
+  fs::create_directories(dir);
+  write_text_atomic(setup_file, setup.dump(2));
 
   CvResult result;
   result.arch = config.arch;

@@ -68,6 +68,7 @@ TrainConfig TrainConfig::from_config(const ConfigNode& root, const std::string& 
   c.epochs = static_cast<int>(train.get_int("epochs", c.epochs, 1, 100000));
   c.batch_size = static_cast<int>(train.get_int("batch_size", c.batch_size, 1, 65536));
   c.label_smoothing = train.get_number("label_smoothing", c.label_smoothing, 0, 0.99);
+  c.bn_recalibration = train.get<bool>("bn_recalibration", c.bn_recalibration);
   c.imbalance = train.get_choice("imbalance", c.imbalance, {"none", "class_weights", "balanced_sampling"});
   std::vector<std::string> monitors = metric_names();
   monitors.push_back("loss");
@@ -102,6 +103,7 @@ nlohmann::json TrainConfig::to_json() const {
            {{"epochs", epochs},
             {"batch_size", batch_size},
             {"label_smoothing", label_smoothing},
+            {"bn_recalibration", bn_recalibration},
             {"imbalance", imbalance},
             {"monitor", monitor},
             {"early_stop_patience", early_stop_patience},

@@ -20,6 +20,7 @@
 #include "hemapath/models/model_file.h"
 #include "hemapath/models/pretrained.h"
 #include "hemapath/models/registry.h"
+#include "hemapath/train/batch_norm_recalibration.h"
 #include "hemapath/train/evaluate.h"
 #include "hemapath/train/freezing.h"
 
@@ -355,6 +356,18 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
     Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs),
                       static_cast<int64_t>(loader.num_batches()) * config.batch_size, "img");
     const PassTotals pass = train_one_pass(*model, *optimizer, loader, loss_options, options.device, progress, epoch);
+    if (config.bn_recalibration) {
+      BatchLoader images(dataset, split.train, config.batch_size, /*augment=*/false, config.seed, epoch,
+                         std::max(1, config.workers));
+      recalibrate_batch_norm(
+          *model,
+          [&]() -> std::optional<torch::Tensor> {
+            auto batch = images.next();
+            if (!batch) return std::nullopt;
+            return batch->images.to(options.device);
+          },
+          [&](const torch::Tensor& x) { return model->forward(x); });
+    }
 
     EpochRecord record;
     record.epoch = epoch + 1;

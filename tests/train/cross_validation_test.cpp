@@ -72,6 +72,15 @@ TEST(CrossValidation, KFoldTestsEveryImageOnceAndSummarisesTheFolds) {
   const CvResult resumed = run_cross_validation(config, options);
   EXPECT_DOUBLE_EQ(resumed.folds[1].metrics.at("accuracy"), 0.123);
   EXPECT_DOUBLE_EQ(resumed.folds[0].metrics.at("accuracy"), result.folds[0].metrics.at("accuracy"));
+  // Folds made with another config are not reused.
+  TrainConfig other = config;
+  other.epochs = 2;
+  try {
+    run_cross_validation(other, options);
+    FAIL() << "expected an error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("settings differ"), std::string::npos) << e.what();
+  }
 }
 
 TEST(CrossValidation, GroupsNeverSitOnBothSides) {

@@ -123,5 +123,22 @@ TEST(Trainer, RefusesToOverwriteARunOrResumeWithAnotherConfig) {
   }
 }
 
+// With bn_recalibration the saved statistics come from one pass over all 8 training images
+// in batches of 3 (3 batches), not from the 2 optimisation steps (the last partial batch dropped).
+TEST(Trainer, BatchNormRecalibrationReestimatesTheStatistics) {
+  test::ScratchDir dir;
+  const std::string path = tiny_config(dir, 4, "{epochs: 1, batch_size: 3, bn_recalibration: true}", "{enabled: false}");
+  for (const bool recalibrate : {true, false}) {
+    TrainRunOptions options;
+    options.out_dir = dir / (recalibrate ? "on" : "off");
+    const TrainResult r =
+        train_classifier(TrainConfig::load(path, {std::string("train.bn_recalibration=") + (recalibrate ? "true" : "false")}), options);
+    ASSERT_EQ(r.train_size, 8u);
+    LoadedClassifier model = load_classifier(r.last_model, torch::kCPU);
+    const torch::Tensor tracked = model.model->named_buffers()["features.0.1.num_batches_tracked"];
+    EXPECT_EQ(tracked.item<int64_t>(), recalibrate ? 3 : 2);
+  }
+}
+
 }  // namespace
 }  // namespace hemapath

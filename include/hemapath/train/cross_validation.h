@@ -5,7 +5,8 @@
 /// best epoch) and is tested on the held-out part.
 ///
 /// The output folder holds one run folder per fold (fold_<r>_<f>/), folds.csv (every metric of
-/// every fold), summary.json (per-fold and mean +- std of every metric) and summary.md.
+/// every fold), summary.json (per-fold and mean +- std of every metric), summary.md and
+/// cv_config.json (the config and fold settings, which --resume must match).
 #include <map>
 #include <string>
 #include <vector>

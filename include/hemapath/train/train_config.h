@@ -15,7 +15,8 @@
 ///          monitor: macro_f1, early_stopping: {patience: 10},
 ///          optimizer: {name: adamw, lr: 0.001, weight_decay: 0.0001},
 ///          schedule: {name: cosine, warmup_epochs: 2},
-///          freeze: {stages: backbone | none | K, unfreeze_epoch: 5, unfreeze_lr: 0.0001}}
+///          freeze: {stages: backbone | none | K, unfreeze_epoch: 5, unfreeze_lr: 0.0001},
+///          bn_recalibration: false}
 /// ```
 #include <string>
 #include <vector>
@@ -69,6 +70,9 @@ struct TrainConfig {
   std::string imbalance = "none";  ///< none, class_weights, balanced_sampling
   std::string monitor = "macro_f1";  ///< validation metric that picks the best epoch
   int early_stop_patience = 0;       ///< epochs without improvement before stopping; 0 = off
+  /// Re-estimate batch-norm statistics over the training images before each evaluation
+  /// (train/batch_norm_recalibration.h): for short schedules and slow BN momenta.
+  bool bn_recalibration = false;
   uint64_t seed = 1;
 
   /// Reads and checks `file` (unknown keys and bad values are ConfigErrors naming them),
