@@ -34,5 +34,6 @@ void setup_info(CLI::App& app, const GlobalOptions& global);
 void setup_cv(CLI::App& app, const GlobalOptions& global);
 void setup_compare(CLI::App& app, const GlobalOptions& global);
 void setup_pretrain(CLI::App& app, const GlobalOptions& global);
+void setup_instances(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace hemapath::cli

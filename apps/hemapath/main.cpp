@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   cli::setup_cv(app, global);
   cli::setup_compare(app, global);
   cli::setup_pretrain(app, global);
+  cli::setup_instances(app, global);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
