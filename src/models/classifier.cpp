@@ -1,5 +1,7 @@
 #include "hemapath/models/classifier.h"
 
+#include "hemapath/core/error.h"
+
 namespace hemapath {
 
 std::vector<ClassifierImpl::Stage> ClassifierImpl::stages() const {
@@ -15,6 +17,12 @@ std::vector<ClassifierImpl::Stage> ClassifierImpl::stages() const {
       if (!block.value()->parameters().empty()) result.push_back({"features." + block.key()});
   }
   return result;
+}
+
+std::vector<torch::Tensor> ClassifierImpl::forward_stage_features(torch::Tensor /*x*/) {
+  // name() is the demangled class, e.g. "hemapath::DenseNetImpl": enough to tell which one.
+  throw ConfigError(name() + " cannot serve as a U-Net encoder: it does not expose its stage features "
+                    "(expected resnet18, resnet34, resnet50 or efficientnet_b0)");
 }
 
 }  // namespace hemapath

@@ -85,7 +85,10 @@ EfficientNetImpl::EfficientNetImpl(const EfficientNetOptions& options) : options
   for (const auto& stage : b0_stages()) total_blocks += depth(stage.num_layers);
   int64_t block_id = 0;
   int64_t last_channels = stem_channels;
+  // A stage that halves the resolution closes the previous resolution step (the stem's /2 is
+  // closed by the first stride-2 stage, so the step at /2 includes features.1).
   for (const auto& stage : b0_stages()) {
+    if (stage.stride != 1) stage_ends_.push_back(features->size() - 1);
     SequentialBlock blocks;
     const int64_t out = channels(stage.out_channels);
     for (int64_t i = 0; i < depth(stage.num_layers); ++i, ++block_id) {
@@ -101,6 +104,7 @@ EfficientNetImpl::EfficientNetImpl(const EfficientNetOptions& options) : options
   const int64_t head_channels = 4 * last_channels;
   features->push_back(conv_bn_act(
       ConvBnActOptions(last_channels, head_channels, 1).activation(ActivationKind::kSiLU)));
+  stage_ends_.push_back(features->size() - 1);
   features_ = register_module("features", features);
 
   classifier_ = register_module(
@@ -110,6 +114,20 @@ EfficientNetImpl::EfficientNetImpl(const EfficientNetOptions& options) : options
 }
 
 torch::Tensor EfficientNetImpl::forward_features(torch::Tensor x) { return features_->forward(x); }
+
+std::vector<torch::Tensor> EfficientNetImpl::forward_stage_features(torch::Tensor x) {
+  std::vector<torch::Tensor> features;
+  size_t index = 0, next = 0;
+  for (auto& child : *features_) {
+    x = child.forward(x);
+    if (next < stage_ends_.size() && stage_ends_[next] == index) {
+      features.push_back(x);
+      ++next;
+    }
+    ++index;
+  }
+  return features;
+}
 
 torch::Tensor EfficientNetImpl::forward(torch::Tensor x) {
   x = torch::adaptive_avg_pool2d(forward_features(x), {1, 1}).flatten(1);

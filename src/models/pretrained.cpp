@@ -4,6 +4,7 @@
 
 #include "hemapath/core/error.h"
 #include "hemapath/models/model_file.h"
+#include "hemapath/models/segmenter.h"
 #include "hemapath/models/weight_import.h"
 
 namespace hemapath {
@@ -78,6 +79,36 @@ PretrainedReport load_pretrained(ClassifierImpl& model, const std::string& path)
   report.loaded = imported.loaded.size();
   for (const auto& name : imported.missing)
     if (!under(name, head)) report.missing.push_back(name);
+  report.unexpected = imported.unexpected;
+  return report;
+}
+
+PretrainedReport load_encoder_weights(SegmenterImpl& model, const std::string& path) {
+  const ClassifierPtr encoder = model.encoder();
+  HP_CHECK(encoder != nullptr, ConfigError, "--pretrained '", path, "': this segmentation network (", model.name(),
+           ") has no classifier backbone to load it into");
+  const std::string prefix = model.encoder_prefix();
+  PretrainedReport report;
+  StateDict file = read_weights(path, report.source_kind);
+  // A whole segmenter's state dict (torchvision's fcn_resnet50: "backbone.*", "classifier.*"):
+  // only its backbone counts. A classifier's names never start with "encoder." or "backbone.".
+  bool prefixed = false;
+  for (const auto& entry : file) prefixed = prefixed || under(entry.first, prefix);
+  StateDict weights;
+  const std::string head = encoder->head_prefix();
+  for (auto& [name, tensor] : file) {
+    if (prefixed && !under(name, prefix)) continue;
+    const std::string own = prefixed ? name.substr(prefix.size() + 1) : name;
+    if (!under(own, head)) weights.emplace(own, std::move(tensor));
+  }
+  const ImportReport imported = import_state_dict(*encoder, weights, /*strict=*/false, path);
+  HP_CHECK(imported.shape_mismatch.empty(), ModelFileError, "--pretrained '", path, "' does not fit the ",
+           prefix, " of this network: ", imported.shape_mismatch.size(), " tensors differ in shape (e.g. ",
+           imported.shape_mismatch.front(), ")");
+  HP_CHECK(!imported.loaded.empty(), ModelFileError, "--pretrained '", path, "' matches none of the ", prefix,
+           "'s tensors: is it for another architecture?");
+  report.loaded = imported.loaded.size();
+  report.missing = imported.missing;
   report.unexpected = imported.unexpected;
   return report;
 }

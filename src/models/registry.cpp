@@ -8,6 +8,7 @@
 #include "hemapath/models/classifier.h"
 #include "hemapath/models/densenet.h"
 #include "hemapath/models/efficientnet.h"
+#include "hemapath/models/extra_options.h"
 #include "hemapath/models/inception_resnet_v2.h"
 #include "hemapath/models/mobilenet_v3.h"
 #include "hemapath/models/resnet.h"
@@ -16,50 +17,6 @@
 
 namespace hemapath {
 namespace {
-
-// Reads the architecture-specific `extra` options; every key must be consumed, so a typo
-// fails loudly instead of being silently ignored.
-class ExtraReader {
- public:
-  ExtraReader(std::string arch, const nlohmann::json& extra, std::set<std::string> known)
-      : arch_(std::move(arch)), extra_(extra), known_(std::move(known)) {
-    HP_CHECK(extra_.is_null() || extra_.is_object(), ConfigError, "option 'extra' of '", arch_,
-             "' must be an object, got ", extra_.dump());
-    if (extra_.is_null()) return;
-    for (const auto& item : extra_.items()) {
-      HP_CHECK(known_.count(item.key()) > 0, ConfigError, "unknown option 'extra.", item.key(),
-               "' for architecture '", arch_, "': expected ", expected());
-    }
-  }
-
-  double number(const std::string& key, double fallback) const {
-    if (!extra_.is_object() || !extra_.contains(key)) return fallback;
-    const auto& value = extra_.at(key);
-    HP_CHECK(value.is_number(), ConfigError, "option 'extra.", key, "' of '", arch_,
-             "' must be a number, got ", value.dump());
-    return value.get<double>();
-  }
-
-  bool boolean(const std::string& key, bool fallback) const {
-    if (!extra_.is_object() || !extra_.contains(key)) return fallback;
-    const auto& value = extra_.at(key);
-    HP_CHECK(value.is_boolean(), ConfigError, "option 'extra.", key, "' of '", arch_,
-             "' must be true or false, got ", value.dump());
-    return value.get<bool>();
-  }
-
- private:
-  std::string expected() const {
-    if (known_.empty()) return "no extra options";
-    std::string list;
-    for (const auto& key : known_) list += (list.empty() ? "" : ", ") + key;
-    return "one of " + list;
-  }
-
-  std::string arch_;
-  const nlohmann::json& extra_;
-  std::set<std::string> known_;
-};
 
 double dropout_or(const ClassifierOptions& options, double fallback) {
   return options.dropout < 0 ? fallback : options.dropout;
@@ -70,7 +27,7 @@ using FactoryTable = std::vector<std::pair<std::string, Factory>>;
 
 Factory resnet_factory(int64_t depth) {
   return [depth](const std::string& arch, const ClassifierOptions& o) -> ClassifierPtr {
-    const ExtraReader extra(arch, o.extra, {"zero_init_residual"});
+    const ExtraOptions extra(arch, o.extra, {"zero_init_residual"});
     return ResNet(ResNetOptions(depth)
                       .num_classes(o.num_classes)
                       .in_channels(o.in_channels)
@@ -82,7 +39,7 @@ Factory resnet_factory(int64_t depth) {
 
 Factory mobilenet_v3_factory(MobileNetV3Variant variant) {
   return [variant](const std::string& arch, const ClassifierOptions& o) -> ClassifierPtr {
-    const ExtraReader extra(arch, o.extra, {"width_mult"});
+    const ExtraOptions extra(arch, o.extra, {"width_mult"});
     return MobileNetV3(MobileNetV3Options(variant)
                            .num_classes(o.num_classes)
                            .in_channels(o.in_channels)
@@ -94,7 +51,7 @@ Factory mobilenet_v3_factory(MobileNetV3Variant variant) {
 
 Factory densenet_factory(int64_t depth) {
   return [depth](const std::string& arch, const ClassifierOptions& o) -> ClassifierPtr {
-    const ExtraReader extra(arch, o.extra, {});
+    const ExtraOptions extra(arch, o.extra, {});
     return DenseNet(DenseNetOptions(depth)
                         .num_classes(o.num_classes)
                         .in_channels(o.in_channels)
@@ -105,7 +62,7 @@ Factory densenet_factory(int64_t depth) {
 
 Factory vgg_factory(int64_t depth, bool batch_norm) {
   return [depth, batch_norm](const std::string& arch, const ClassifierOptions& o) -> ClassifierPtr {
-    const ExtraReader extra(arch, o.extra, {});
+    const ExtraOptions extra(arch, o.extra, {});
     return Vgg(VggOptions(depth)
                    .batch_norm(batch_norm)
                    .num_classes(o.num_classes)
@@ -121,7 +78,7 @@ void register_classifiers(FactoryTable& table) {
   table.emplace_back("resnet34", resnet_factory(34));
   table.emplace_back("resnet50", resnet_factory(50));
   table.emplace_back("efficientnet_b0", [](const std::string& arch, const ClassifierOptions& o) {
-    const ExtraReader extra(arch, o.extra, {"stochastic_depth_prob"});
+    const ExtraOptions extra(arch, o.extra, {"stochastic_depth_prob"});
     return ClassifierPtr(
         EfficientNet(EfficientNetOptions()
                          .num_classes(o.num_classes)
@@ -133,7 +90,7 @@ void register_classifiers(FactoryTable& table) {
   table.emplace_back("mobilenet_v3_large", mobilenet_v3_factory(MobileNetV3Variant::kLarge));
   table.emplace_back("mobilenet_v3_small", mobilenet_v3_factory(MobileNetV3Variant::kSmall));
   table.emplace_back("separable_cnn", [](const std::string& arch, const ClassifierOptions& o) {
-    const ExtraReader extra(arch, o.extra, {"width"});
+    const ExtraOptions extra(arch, o.extra, {"width"});
     return ClassifierPtr(SeparableCnn(SeparableCnnOptions()
                                           .num_classes(o.num_classes)
                                           .in_channels(o.in_channels)
@@ -147,7 +104,7 @@ void register_classifiers(FactoryTable& table) {
   table.emplace_back("vgg16_bn", vgg_factory(16, true));
   table.emplace_back("inception_resnet_v2", [](const std::string& arch,
                                                const ClassifierOptions& o) {
-    const ExtraReader extra(arch, o.extra, {});
+    const ExtraOptions extra(arch, o.extra, {});
     return ClassifierPtr(InceptionResNetV2(InceptionResNetV2Options()
                                                .num_classes(o.num_classes)
                                                .in_channels(o.in_channels)

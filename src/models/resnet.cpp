@@ -8,9 +8,12 @@
 namespace hemapath {
 namespace {
 
-torch::nn::Conv2d conv3x3(int64_t in, int64_t out, int64_t stride) {
-  return torch::nn::Conv2d(
-      torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false));
+torch::nn::Conv2d conv3x3(int64_t in, int64_t out, int64_t stride, int64_t dilation = 1) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3)
+                               .stride(stride)
+                               .padding(dilation)
+                               .dilation(dilation)
+                               .bias(false));
 }
 
 torch::nn::Conv2d conv1x1(int64_t in, int64_t out, int64_t stride = 1) {
@@ -25,10 +28,10 @@ torch::nn::Sequential make_downsample(int64_t in, int64_t out, int64_t stride) {
 
 }  // namespace
 
-BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t planes, int64_t stride) {
-  conv1_ = register_module("conv1", conv3x3(in_channels, planes, stride));
+BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t planes, int64_t stride, int64_t dilation) {
+  conv1_ = register_module("conv1", conv3x3(in_channels, planes, stride, dilation));
   bn1_ = register_module("bn1", torch::nn::BatchNorm2d(planes));
-  conv2_ = register_module("conv2", conv3x3(planes, planes, 1));
+  conv2_ = register_module("conv2", conv3x3(planes, planes, 1, dilation));
   bn2_ = register_module("bn2", torch::nn::BatchNorm2d(planes));
   auto downsample = make_downsample(in_channels, planes * kExpansion, stride);
   if (!downsample.is_empty()) downsample_ = register_module("downsample", downsample);
@@ -41,10 +44,10 @@ torch::Tensor BasicBlockImpl::forward(torch::Tensor x) {
   return torch::relu(out + identity);
 }
 
-BottleneckImpl::BottleneckImpl(int64_t in_channels, int64_t planes, int64_t stride) {
+BottleneckImpl::BottleneckImpl(int64_t in_channels, int64_t planes, int64_t stride, int64_t dilation) {
   conv1_ = register_module("conv1", conv1x1(in_channels, planes));
   bn1_ = register_module("bn1", torch::nn::BatchNorm2d(planes));
-  conv2_ = register_module("conv2", conv3x3(planes, planes, stride));
+  conv2_ = register_module("conv2", conv3x3(planes, planes, stride, dilation));
   bn2_ = register_module("bn2", torch::nn::BatchNorm2d(planes));
   conv3_ = register_module("conv3", conv1x1(planes, planes * kExpansion));
   bn3_ = register_module("bn3", torch::nn::BatchNorm2d(planes * kExpansion));
@@ -60,12 +63,20 @@ torch::Tensor BottleneckImpl::forward(torch::Tensor x) {
   return torch::relu(out + identity);
 }
 
+// torchvision's _make_layer: a dilated stage trades its stride for dilation; its first block
+// still runs at the previous dilation, the later ones at the new one.
 template <typename Block>
-torch::nn::Sequential ResNetImpl::make_stage(int64_t& in_channels, int64_t planes,
-                                             int64_t blocks, int64_t stride) {
+torch::nn::Sequential ResNetImpl::make_stage(int64_t& in_channels, int64_t& dilation, int64_t planes,
+                                             int64_t blocks, int64_t stride, bool dilate) {
+  const int64_t previous_dilation = dilation;
+  if (dilate) {
+    dilation *= stride;
+    stride = 1;
+  }
   torch::nn::Sequential stage;
   for (int64_t i = 0; i < blocks; ++i) {
-    stage->push_back(std::make_shared<Block>(in_channels, planes, i == 0 ? stride : 1));
+    stage->push_back(std::make_shared<Block>(in_channels, planes, i == 0 ? stride : 1,
+                                             i == 0 ? previous_dilation : dilation));
     in_channels = planes * Block::kExpansion;
   }
   return stage;
@@ -85,6 +96,9 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
                " is not supported: expected 18, 34, 50, 101 or 152");
   }
   check_head_options(options.num_classes(), options.in_channels(), options.dropout());
+  HP_CHECK(options.replace_stride_with_dilation().size() == 3, ConfigError,
+           "ResNet replace_stride_with_dilation has ", options.replace_stride_with_dilation().size(),
+           " entries: expected 3 (layer2, layer3, layer4)");
 
   conv1_ = register_module(
       "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(options.in_channels(), 64, 7)
@@ -93,12 +107,15 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
                                      .bias(false)));
   bn1_ = register_module("bn1", torch::nn::BatchNorm2d(64));
   int64_t channels = 64;
+  int64_t dilation = 1;
   const int64_t planes[4] = {64, 128, 256, 512};
   torch::nn::Sequential stages[4];
   for (int i = 0; i < 4; ++i) {
     const int64_t stride = i == 0 ? 1 : 2;
-    stages[i] = bottleneck ? make_stage<BottleneckImpl>(channels, planes[i], blocks[i], stride)
-                           : make_stage<BasicBlockImpl>(channels, planes[i], blocks[i], stride);
+    const bool dilate = i > 0 && options.replace_stride_with_dilation()[i - 1];
+    stages[i] = bottleneck
+                    ? make_stage<BottleneckImpl>(channels, dilation, planes[i], blocks[i], stride, dilate)
+                    : make_stage<BasicBlockImpl>(channels, dilation, planes[i], blocks[i], stride, dilate);
   }
   layer1_ = register_module("layer1", stages[0]);
   layer2_ = register_module("layer2", stages[1]);
@@ -120,6 +137,19 @@ torch::Tensor ResNetImpl::forward_features(torch::Tensor x) {
   x = torch::relu(bn1_->forward(conv1_->forward(x)));
   x = torch::max_pool2d(x, 3, 2, 1);
   return layer4_->forward(layer3_->forward(layer2_->forward(layer1_->forward(x))));
+}
+
+std::vector<torch::Tensor> ResNetImpl::forward_stage_features(torch::Tensor x) {
+  std::vector<torch::Tensor> features;
+  x = torch::relu(bn1_->forward(conv1_->forward(x)));
+  features.push_back(x);
+  x = layer1_->forward(torch::max_pool2d(x, 3, 2, 1));
+  features.push_back(x);
+  for (auto* layer : {&layer2_, &layer3_, &layer4_}) {
+    x = (*layer)->forward(x);
+    features.push_back(x);
+  }
+  return features;
 }
 
 std::vector<ClassifierImpl::Stage> ResNetImpl::stages() const {

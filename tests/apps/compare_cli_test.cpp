@@ -15,14 +15,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using test::contains;
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using test::read_text;
 
 // Four images per class, 32 px crops; the compact network at a quarter width (its `extra`
 // applies to it only: mobilenet_v3_small gets its defaults).

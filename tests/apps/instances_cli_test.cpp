@@ -15,7 +15,7 @@ namespace hemapath {
 namespace {
 namespace fs = std::filesystem;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using test::contains;
 
 nlohmann::json read_json(const fs::path& path) {
   std::ifstream in(path);

@@ -7,7 +7,7 @@
 namespace hemapath {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using test::contains;
 
 TEST(TransferCli, PretrainThenFineTuneFromTheEncoder) {
   test::ScratchDir dir;

@@ -169,12 +169,7 @@ INSTANTIATE_TEST_SUITE_P(Complexity, PublishedGflopsTest,
 
 // --- an independent count: forward hooks on torchvision's modules at 128x128 ----------------
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using test::read_text;
 
 class HookCountTest : public ::testing::TestWithParam<std::string> {};
 

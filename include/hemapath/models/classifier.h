@@ -40,6 +40,12 @@ class ClassifierImpl : public torch::nn::Module {
   /// child with parameters other than the head's, with a "features" sequence split into its
   /// children (torchvision's layout for EfficientNet, MobileNetV3 ...).
   virtual std::vector<Stage> stages() const;
+
+  /// The backbone's feature maps after each resolution step, input to output: what a U-Net
+  /// takes as its skip connections. Each is [N, C_i, H / s_i, W / s_i]; ResNet and
+  /// EfficientNet give five, at strides s = 2, 4, 8, 16, 32 (the last is `forward_features`).
+  /// Default: ConfigError "<arch> cannot serve as a U-Net encoder".
+  virtual std::vector<torch::Tensor> forward_stage_features(torch::Tensor x);
 };
 
 using ClassifierPtr = std::shared_ptr<ClassifierImpl>;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "hemapath/models/classifier.h"
 
@@ -53,6 +54,9 @@ class EfficientNetImpl : public ClassifierImpl {
   explicit EfficientNetImpl(const EfficientNetOptions& options = {});
   torch::Tensor forward(torch::Tensor x) override;
   torch::Tensor forward_features(torch::Tensor x) override;
+  /// The output of the last `features` child before each stride change and of the last one:
+  /// B0's features.1 /2 (16 ch), .2 /4 (24), .3 /8 (40), .5 /16 (112), .8 /32 (1280).
+  std::vector<torch::Tensor> forward_stage_features(torch::Tensor x) override;
   std::string head_prefix() const override { return "classifier"; }
   const EfficientNetOptions& options() const { return options_; }
 
@@ -60,6 +64,8 @@ class EfficientNetImpl : public ClassifierImpl {
   EfficientNetOptions options_;
   torch::nn::Sequential features_{nullptr};
   torch::nn::Sequential classifier_{nullptr};
+  /// Indices of the `features` children whose outputs `forward_stage_features` returns.
+  std::vector<size_t> stage_ends_;
 };
 TORCH_MODULE(EfficientNet);
 

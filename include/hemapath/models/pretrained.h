@@ -28,4 +28,16 @@ struct PretrainedReport {
 /// architecture or variant), or when it matches none of the backbone's tensors.
 PretrainedReport load_pretrained(ClassifierImpl& model, const std::string& path);
 
+class SegmenterImpl;
+
+/// Starts a segmenter's classifier backbone (the submodule `model.encoder_prefix()`, e.g. a
+/// U-Net's "encoder", FCN's "backbone") from the weights in `path`: a state dict of that
+/// classifier (a converted torchvision one), a classification model or an autoencoder (its
+/// encoder), copied by the classifier's names. From a state dict with names under the prefix (a
+/// whole segmenter's, e.g. torchvision's fcn_resnet50 "backbone.*") only those count, taken below
+/// the prefix. The file's head tensors are ignored (the segmenter has no classifier head); the
+/// report's `missing` and `unexpected` name backbone tensors. ConfigError when the segmenter has
+/// no backbone; ModelFileError as load_pretrained when a tensor differs in shape or none matches.
+PretrainedReport load_encoder_weights(SegmenterImpl& model, const std::string& path);
+
 }  // namespace hemapath

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "hemapath/models/classifier.h"
 
@@ -23,14 +24,20 @@ struct ResNetOptions {
   TORCH_ARG(double, dropout) = 0.0;
   /// Zero the last BatchNorm weight of every block so each starts as the identity.
   TORCH_ARG(bool, zero_init_residual) = false;
+  /// torchvision's `replace_stride_with_dilation` for layer2, layer3, layer4: a true entry keeps
+  /// that stage at its input resolution and dilates its 3x3 convolutions instead (DeepLab's
+  /// atrous backbone; {false, true, true} gives output stride 8). Parameter shapes are unchanged.
+  TORCH_ARG(std::vector<bool>, replace_stride_with_dilation) = std::vector<bool>{false, false, false};
 };
 
 /// Two 3x3 convolutions (ResNet-18/34): `conv1` (stride), `bn1`, `conv2`, `bn2`, and a
 /// `downsample` {0: 1x1 conv, 1: BatchNorm2d} on the shortcut when the shape changes.
+/// `dilation` > 1 dilates both 3x3 convolutions (padding = dilation): torchvision refuses it for
+/// basic blocks; hemapath allows it so ResNet-18/34 can serve as dilated segmentation backbones.
 class BasicBlockImpl : public torch::nn::Module {
  public:
   static constexpr int64_t kExpansion = 1;
-  BasicBlockImpl(int64_t in_channels, int64_t planes, int64_t stride);
+  BasicBlockImpl(int64_t in_channels, int64_t planes, int64_t stride, int64_t dilation = 1);
   torch::Tensor forward(torch::Tensor x);
   /// The BatchNorm closing the residual branch (zeroed by `zero_init_residual`).
   torch::nn::BatchNorm2d last_bn() const { return bn2_; }
@@ -43,11 +50,11 @@ class BasicBlockImpl : public torch::nn::Module {
 TORCH_MODULE(BasicBlock);
 
 /// 1x1 reduce, 3x3 (stride), 1x1 expand x4 (ResNet-50 and deeper): `conv1..3`, `bn1..3`,
-/// `downsample` as in `BasicBlock`.
+/// `downsample` as in `BasicBlock`. `dilation` dilates the 3x3 convolution (as torchvision's).
 class BottleneckImpl : public torch::nn::Module {
  public:
   static constexpr int64_t kExpansion = 4;
-  BottleneckImpl(int64_t in_channels, int64_t planes, int64_t stride);
+  BottleneckImpl(int64_t in_channels, int64_t planes, int64_t stride, int64_t dilation = 1);
   torch::Tensor forward(torch::Tensor x);
   /// The BatchNorm closing the residual branch (zeroed by `zero_init_residual`).
   torch::nn::BatchNorm2d last_bn() const { return bn3_; }
@@ -66,14 +73,17 @@ class ResNetImpl : public ClassifierImpl {
   explicit ResNetImpl(const ResNetOptions& options);
   torch::Tensor forward(torch::Tensor x) override;
   torch::Tensor forward_features(torch::Tensor x) override;
+  /// {relu(bn1(conv1)) /2, layer1 /4, layer2 /8, layer3 /16, layer4 /32}; a stage whose stride
+  /// is replaced by dilation keeps its input's stride (e.g. /8, /8 for layer3, layer4).
+  std::vector<torch::Tensor> forward_stage_features(torch::Tensor x) override;
   std::vector<Stage> stages() const override;
   std::string head_prefix() const override { return "fc"; }
   const ResNetOptions& options() const { return options_; }
 
  private:
   template <typename Block>
-  torch::nn::Sequential make_stage(int64_t& in_channels, int64_t planes, int64_t blocks,
-                                   int64_t stride);
+  torch::nn::Sequential make_stage(int64_t& in_channels, int64_t& dilation, int64_t planes,
+                                   int64_t blocks, int64_t stride, bool dilate);
 
   ResNetOptions options_;
   torch::nn::Conv2d conv1_{nullptr};

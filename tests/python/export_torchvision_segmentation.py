@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Writes torchvision segmentation reference models for hemapath's segmentation parity test.
+
+For each architecture (fcn_resnet50, deeplabv3_resnet50): a seeded torchvision model with 3
+classes, no auxiliary head and no pretrained weights, whose BatchNorm layers carry random
+running statistics and affine parameters (so a wrong eps or layout shows up), evaluated in eval
+mode on a fixed random input. Writes, per architecture, into --out:
+
+  ARCH.pt      the state dict (a plain dict name -> tensor, saved by torch.save)
+  ARCH_io.pt   {"input": [1,3,S,S] float, "output": [1,3,S,S] float} (the "out" logits), same format
+
+Only tests use this script; hemapath itself never runs Python.
+"""
+import argparse
+import os
+import sys
+
+import torch
+import torchvision
+import torchvision.models.segmentation as segmentation
+
+NUM_CLASSES = 3
+BATCH = 1
+# 64 px keeps the test fast: the dilated backbone's map is 8x8, wide enough for ASPP's rates.
+INPUT_SIZE = 64
+SEED = 20240612
+ARCHS = ("fcn_resnet50", "deeplabv3_resnet50")
+
+
+def randomise_batch_norm(model, generator):
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            n = module.num_features
+            with torch.no_grad():
+                module.running_mean.copy_(torch.randn(n, generator=generator) * 0.1)
+                module.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
+                module.weight.copy_(torch.rand(n, generator=generator) + 0.5)
+                module.bias.copy_(torch.randn(n, generator=generator) * 0.1)
+                module.num_batches_tracked.fill_(7)
+
+
+def plain_state_dict(model):
+    # A plain dict of contiguous, unshared tensors: LibTorch's unpickler reads a dict, not
+    # an OrderedDict carrying `_metadata`.
+    return {name: t.detach().contiguous().clone() for name, t in model.state_dict().items()}
+
+
+def export(arch, out_dir):
+    torch.manual_seed(SEED)
+    generator = torch.Generator().manual_seed(SEED + 1)
+    # weights_backbone defaults to ImageNet weights (a download): None keeps it offline.
+    model = getattr(segmentation, arch)(weights=None, weights_backbone=None, num_classes=NUM_CLASSES, aux_loss=False)
+    randomise_batch_norm(model, generator)
+    model.eval()
+    x = torch.randn(BATCH, 3, INPUT_SIZE, INPUT_SIZE, generator=generator)
+    with torch.no_grad():
+        y = model(x)["out"]
+        # Scale the last convolution so the logits peak at 1: the test's absolute tolerance is
+        # then relative to the output's size (random BatchNorm through ResNet-50 gives large logits).
+        head = model.classifier[-1]
+        scale = 1.0 / float(y.abs().max())
+        head.weight.mul_(scale)
+        head.bias.mul_(scale)
+        y = model(x)["out"]
+    torch.save(plain_state_dict(model), os.path.join(out_dir, arch + ".pt"))
+    torch.save({"input": x.contiguous(), "output": y.contiguous()}, os.path.join(out_dir, arch + "_io.pt"))
+    return 1.0 / scale
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", required=True, help="output folder (created)")
+    parser.add_argument("archs", nargs="+", choices=ARCHS, help="torchvision segmentation architectures")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    torch.set_num_threads(1)
+    for arch in args.archs:
+        if not hasattr(segmentation, arch):
+            sys.exit(f"export_torchvision_segmentation.py: torchvision {torchvision.__version__} has no '{arch}'")
+        scale = export(arch, args.out)
+        print(f"{arch}: logits scaled by 1/{scale:.4g}")
+
+
+if __name__ == "__main__":
+    main()
