@@ -9,20 +9,13 @@
 #include "hemapath/models/pretrained.h"
 #include "hemapath/models/registry.h"
 #include "hemapath/models/weight_import.h"
+#include "model_test_util.h"
 #include "test_support.h"
 
 namespace hemapath {
 namespace {
 
-std::string save_classifier(const std::string& path, const std::string& arch, int64_t classes) {
-  ClassifierHeader h;
-  h.arch = arch;
-  h.options.num_classes = classes;
-  for (int64_t c = 0; c < classes; ++c) h.classes.push_back("c" + std::to_string(c));
-  auto model = create_classifier(arch, h.options);
-  save_model_file(path, h.to_json(), *model);
-  return path;
-}
+using testing::save_classifier;
 
 TEST(Pretrained, TakesTheBackboneOfAModelWithOtherClassesAndReinitialisesItsHead) {
   test::ScratchDir dir;

@@ -253,15 +253,7 @@ TEST_F(SegmenterTest, LighterBackbonesForFcnAndDeepLab) {
 
 // --- starting the encoder from pretrained weights ---------------------------------------------
 
-std::string save_classifier(const std::string& path, const std::string& arch, int64_t classes) {
-  ClassifierHeader h;
-  h.arch = arch;
-  h.options.num_classes = classes;
-  for (int64_t c = 0; c < classes; ++c) h.classes.push_back("c" + std::to_string(c));
-  auto model = create_classifier(arch, h.options);
-  save_model_file(path, h.to_json(), *model);
-  return path;
-}
+using testing::save_classifier;
 
 // Every tensor of the segmenter's encoder equals the one of the same name in `weights`.
 void expect_encoder_equals(SegmenterImpl& model, const StateDict& weights, size_t expected_count) {

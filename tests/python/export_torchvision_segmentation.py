@@ -19,30 +19,15 @@ import torch
 import torchvision
 import torchvision.models.segmentation as segmentation
 
+# The same random batch-norm statistics and plain state dicts as the classifier exports.
+from export_torchvision import plain_state_dict, randomise_batch_norm
+
 NUM_CLASSES = 3
 BATCH = 1
 # 64 px keeps the test fast: the dilated backbone's map is 8x8, wide enough for ASPP's rates.
 INPUT_SIZE = 64
 SEED = 20240612
 ARCHS = ("fcn_resnet50", "deeplabv3_resnet50")
-
-
-def randomise_batch_norm(model, generator):
-    for module in model.modules():
-        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-            n = module.num_features
-            with torch.no_grad():
-                module.running_mean.copy_(torch.randn(n, generator=generator) * 0.1)
-                module.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
-                module.weight.copy_(torch.rand(n, generator=generator) + 0.5)
-                module.bias.copy_(torch.randn(n, generator=generator) * 0.1)
-                module.num_batches_tracked.fill_(7)
-
-
-def plain_state_dict(model):
-    # A plain dict of contiguous, unshared tensors: LibTorch's unpickler reads a dict, not
-    # an OrderedDict carrying `_metadata`.
-    return {name: t.detach().contiguous().clone() for name, t in model.state_dict().items()}
 
 
 def export(arch, out_dir):
