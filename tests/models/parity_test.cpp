@@ -15,6 +15,7 @@
 #include "hemapath/models/classifier.h"
 #include "hemapath/models/registry.h"
 #include "hemapath/models/weight_import.h"
+#include "model_test_util.h"
 #include "test_support.h"
 
 namespace hemapath {
@@ -266,20 +267,7 @@ TEST_P(TorchvisionParityTest, SameLogitsAsTorchvision) {
   import_state_dict(*model, read_state_dict(weights_path), /*strict=*/true, weights_path);
   model->eval();
 
-  const StateDict io = read_state_dict((dir_ / (arch + "_io.pt")).string());
-  const torch::Tensor input = io.at("input");
-  const torch::Tensor expected = io.at("output");
-  torch::NoGradGuard no_grad;
-  const torch::Tensor output = model->forward(input);
-  ASSERT_EQ(output.sizes(), expected.sizes());
-  // A non-trivial reference, so a zero difference means agreement rather than two zeros.
-  EXPECT_NEAR(expected.abs().max().item<double>(), 1.0, 1e-5);
-  EXPECT_GT(expected.std().item<double>(), 0.1);
-  // The exporter scales the head so torchvision's logits peak at 1: the bound is relative.
-  const double diff = (output - expected).abs().max().item<double>();
-  std::cout << "[ parity   ] " << arch << ": max abs diff " << diff << " (input "
-            << input.size(2) << "x" << input.size(3) << ")\n";
-  EXPECT_LE(diff, 1e-4) << arch;
+  testing::expect_reference_output([&](const torch::Tensor& x) { return model->forward(x); }, dir_, arch, 0.1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Torchvision, TorchvisionParityTest, ::testing::ValuesIn(parity_archs()),

@@ -13,6 +13,7 @@
 #include "hemapath/models/segmenter.h"
 #include "hemapath/models/segmenter_registry.h"
 #include "hemapath/models/weight_import.h"
+#include "model_test_util.h"
 #include "test_support.h"
 
 namespace hemapath {
@@ -72,20 +73,7 @@ void expect_parity(const std::string& arch) {
   EXPECT_EQ(report.loaded.size(), state_dict_of(*model).size());
   model->eval();
 
-  const StateDict io = read_state_dict((dir.path() / (arch + "_io.pt")).string());
-  const torch::Tensor input = io.at("input");
-  const torch::Tensor expected = io.at("output");
-  torch::NoGradGuard no_grad;
-  const torch::Tensor output = model->forward(input);
-  ASSERT_EQ(output.sizes(), expected.sizes());
-  // A non-trivial reference, so a zero difference means agreement rather than two zeros.
-  EXPECT_NEAR(expected.abs().max().item<double>(), 1.0, 1e-5);
-  EXPECT_GT(expected.std().item<double>(), 0.01);
-  // The exporter scales the last convolution so torchvision's logits peak at 1: the bound is relative.
-  const double diff = (output - expected).abs().max().item<double>();
-  std::cout << "[ parity   ] " << arch << ": max abs diff " << diff << " (input " << input.size(2) << "x"
-            << input.size(3) << ")\n";
-  EXPECT_LE(diff, 1e-4) << arch;
+  testing::expect_reference_output([&](const torch::Tensor& x) { return model->forward(x); }, dir.path(), arch, 0.01);
 }
 
 // One case per network: CTest runs them in parallel, each exporting only its own.

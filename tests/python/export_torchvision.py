@@ -52,16 +52,21 @@ def export(arch, out_dir):
     model.eval()
     size = INPUT_SIZE.get(arch, DEFAULT_SIZE)
     x = torch.randn(BATCH, 3, size, size, generator=generator)
+    # The final linear layer: MobileNetV3's head init alone gives logits ~0.01, a deep ResNet
+    # with random BatchNorm ~100.
+    head = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
+    return save_reference(model, lambda inputs: model(inputs), head, x, arch, out_dir)
+
+
+def save_reference(model, run, head, x, arch, out_dir):
+    """Scales `head` (the last layer, with bias) so run(x) peaks at 1, then writes ARCH.pt and
+    ARCH_io.pt: the test's absolute tolerance then means the same for every architecture.
+    Returns the factor the logits were divided by."""
     with torch.no_grad():
-        y = model(x)
-        # Scale the final linear layer so the logits peak at 1: the test's absolute tolerance
-        # then means the same for every architecture (MobileNetV3's head init alone gives
-        # logits ~0.01, a deep ResNet with random BatchNorm ~100).
-        head = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
-        scale = 1.0 / float(y.abs().max())
+        scale = 1.0 / float(run(x).abs().max())
         head.weight.mul_(scale)
         head.bias.mul_(scale)
-        y = model(x)
+        y = run(x)
     torch.save(plain_state_dict(model), os.path.join(out_dir, arch + ".pt"))
     torch.save({"input": x.contiguous(), "output": y.contiguous()}, os.path.join(out_dir, arch + "_io.pt"))
     return 1.0 / scale

@@ -20,7 +20,7 @@ import torchvision
 import torchvision.models.segmentation as segmentation
 
 # The same random batch-norm statistics and plain state dicts as the classifier exports.
-from export_torchvision import plain_state_dict, randomise_batch_norm
+from export_torchvision import randomise_batch_norm, save_reference
 
 NUM_CLASSES = 3
 BATCH = 1
@@ -38,18 +38,8 @@ def export(arch, out_dir):
     randomise_batch_norm(model, generator)
     model.eval()
     x = torch.randn(BATCH, 3, INPUT_SIZE, INPUT_SIZE, generator=generator)
-    with torch.no_grad():
-        y = model(x)["out"]
-        # Scale the last convolution so the logits peak at 1: the test's absolute tolerance is
-        # then relative to the output's size (random BatchNorm through ResNet-50 gives large logits).
-        head = model.classifier[-1]
-        scale = 1.0 / float(y.abs().max())
-        head.weight.mul_(scale)
-        head.bias.mul_(scale)
-        y = model(x)["out"]
-    torch.save(plain_state_dict(model), os.path.join(out_dir, arch + ".pt"))
-    torch.save({"input": x.contiguous(), "output": y.contiguous()}, os.path.join(out_dir, arch + "_io.pt"))
-    return 1.0 / scale
+    # The last convolution (random BatchNorm through ResNet-50 gives large logits).
+    return save_reference(model, lambda inputs: model(inputs)["out"], model.classifier[-1], x, arch, out_dir)
 
 
 def main():
