@@ -2,6 +2,7 @@
 // Shared helpers for the test suite: paths to data, scratch folders, running the CLI.
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -129,6 +130,22 @@ inline std::string link_wbc_images(const std::filesystem::path& dir, int count) 
     if (std::filesystem::exists(source)) std::filesystem::create_symlink(source, images / name);
   }
   return images.string();
+}
+
+/// The first `count` nucleus tiles of nuclei-dsb2018 (320x256 RGB, 16-bit instance masks),
+/// linked into dir/images and dir/masks.
+inline void link_nuclei_tiles(const std::filesystem::path& dir, size_t count) {
+  namespace fs = std::filesystem;
+  const fs::path source = shared_data() / "nuclei-dsb2018";
+  std::vector<fs::path> images;
+  for (const auto& e : fs::directory_iterator(source / "images")) images.push_back(e.path());
+  std::sort(images.begin(), images.end());
+  fs::create_directories(dir / "images");
+  fs::create_directories(dir / "masks");
+  for (size_t i = 0; i < count && i < images.size(); ++i) {
+    fs::create_symlink(images[i], dir / "images" / images[i].filename());
+    fs::create_symlink(source / "masks" / images[i].filename(), dir / "masks" / images[i].filename());
+  }
 }
 
 }  // namespace hemapath::test

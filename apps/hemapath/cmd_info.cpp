@@ -71,9 +71,15 @@ void print_text(const std::string& path, const nlohmann::json& j) {
     if (j.contains("training")) std::printf("  trained: epoch %s, seed %s\n", j["training"].value("epoch", nlohmann::json()).dump().c_str(), j["training"].value("seed", nlohmann::json()).dump().c_str());
     if (j.contains("metrics") && j["metrics"].contains("val_mse"))
       std::printf("  held-out reconstruction error (mse): %s\n", j["metrics"]["val_mse"].dump().c_str());
-    if (j.contains("metrics") && j["metrics"].contains("val"))
-      std::printf("  validation: accuracy %.4f, macro-F1 %.4f\n", j["metrics"]["val"].value("accuracy", 0.0),
-                  j["metrics"]["val"].value("macro_f1", 0.0));
+    if (j.contains("metrics") && j["metrics"].contains("val")) {
+      const nlohmann::json& val = j["metrics"]["val"];
+      if (val.contains("foreground_miou"))
+        std::printf("  validation: foreground mIoU %.4f, mean IoU %.4f, pixel accuracy %.4f\n",
+                    val.value("foreground_miou", 0.0), val.value("mean_iou", 0.0), val.value("pixel_accuracy", 0.0));
+      else
+        std::printf("  validation: accuracy %.4f, macro-F1 %.4f\n", val.value("accuracy", 0.0),
+                    val.value("macro_f1", 0.0));
+    }
     std::printf("  hemapath %s, %s bytes\n", j.value("hemapath_version", "?").c_str(), j["file_bytes"].dump().c_str());
   } else if (kind == "slide") {
     std::printf("  slide: vendor %s, %zu levels, mpp %s x %s, objective %s\n", j["vendor"].get<std::string>().c_str(),

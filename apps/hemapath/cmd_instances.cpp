@@ -100,12 +100,9 @@ void run_instances(InstancesCommand cmd, const GlobalOptions& global) {
   const std::vector<InstanceRecord> records = to_records(cells);
 
   const fs::path out = cmd.out.empty() ? fs::path("runs/instances") / fs::path(cmd.map).stem() : fs::path(cmd.out);
-  write_instance_mask((out / "instances.png").string(), labels);
-  if (!rgb.empty()) write_instance_overlay((out / "overlay.png").string(), rgb, labels, records, legend);
-  write_instance_csv((out / "cells.csv").string(), records, legend);
   GeoJsonOptions geo;
   geo.object_type = cmd.object_type;
-  write_instances_geojson((out / "cells.geojson").string(), labels, records, legend, geo);
+  write_cell_files(out.string(), rgb, labels, records, legend, geo);
 
   std::vector<double> areas;
   int64_t foreground = 0;

@@ -1,4 +1,5 @@
-// hemapath predict: classifies images with a model file and writes a CSV.
+// hemapath predict: classifies images (a CSV of classes) or segments them (maps, cells and
+// their measurements), as the model file's task says.
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -6,7 +7,10 @@
 
 #include "commands.h"
 #include "hemapath/core/device.h"
+#include "hemapath/core/error.h"
 #include "hemapath/infer/predictor.h"
+#include "hemapath/models/model_file.h"
+#include "segmentation_predict.h"
 
 namespace hemapath::cli {
 namespace {
@@ -16,12 +20,19 @@ struct PredictCommand {
   std::string model;
   std::vector<std::string> inputs;
   std::string masks;
-  std::string out = "predictions.csv";
+  std::string out;
+  CellFlags cells;
 };
 
 void run_predict(const PredictCommand& cmd, const GlobalOptions& global) {
   apply_global(global);
   set_threads(cmd.compute.threads);
+  if (read_model_header(cmd.model).value("task", "") == "segmentation") {
+    HP_CHECK(cmd.masks.empty(), InputError, "--masks applies to classification models; '", cmd.model,
+             "' is a segmentation model");
+    return predict_segmentation(cmd.model, cmd.inputs, cmd.out.empty() ? "predictions" : cmd.out, cmd.cells,
+                                resolve_device(cmd.compute.device));
+  }
   PredictorOptions options;
   options.device = resolve_device(cmd.compute.device);
   options.batch_size = cmd.compute.batch_size;
@@ -31,7 +42,7 @@ void run_predict(const PredictCommand& cmd, const GlobalOptions& global) {
   PredictionResult result = predictor.predict(samples);
 
   namespace fs = std::filesystem;
-  std::string out = cmd.out;
+  std::string out = cmd.out.empty() ? "predictions.csv" : cmd.out;
   if (fs::is_directory(out) || fs::path(out).extension() != ".csv") out = (fs::path(out) / "predictions.csv").string();
   const auto& classes = predictor.header().classes;
   write_predictions_csv(out, samples, result, classes);
@@ -49,13 +60,17 @@ void run_predict(const PredictCommand& cmd, const GlobalOptions& global) {
 
 void setup_predict(CLI::App& app, const GlobalOptions& global) {
   auto cmd = std::make_shared<PredictCommand>();
-  CLI::App* sub = app.add_subcommand("predict", "Classify images (files, folders or CSV lists) with a model file");
+  CLI::App* sub = app.add_subcommand(
+      "predict", "Classify or segment images (files, folders or CSV lists) with a model file");
   sub->add_option("--model", cmd->model, "Model file (.hpm)")->required();
   sub->add_option("inputs", cmd->inputs, "Images, folders of images, or CSV files with an 'image' column")->required();
   sub->add_option("--masks", cmd->masks,
                   "Folder of <image stem>.png cell masks: each cell is cut out as in training (otherwise the whole "
                   "image is the cell)");
-  sub->add_option("--out", cmd->out, "Output CSV file, or a folder to hold predictions.csv");
+  sub->add_option("--out", cmd->out,
+                  "Classification: output CSV file, or a folder to hold predictions.csv (default predictions.csv). "
+                  "Segmentation: output folder (default predictions/)");
+  add_cell_flags(*sub, cmd->cells);
   add_compute_flags(*sub, cmd->compute, true);
   sub->callback([cmd, &global] { run_predict(*cmd, global); });
 }

@@ -1,4 +1,5 @@
-// hemapath train: trains a classifier from a config into a run folder.
+// hemapath train: trains a classifier or a segmentation network (the config's `task`) into a
+// run folder.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -6,6 +7,7 @@
 
 #include "commands.h"
 #include "hemapath/core/device.h"
+#include "hemapath/train/segmentation_trainer.h"
 #include "hemapath/train/trainer.h"
 
 namespace hemapath::cli {
@@ -26,6 +28,28 @@ struct TrainCommand {
   std::vector<std::string> overrides;
 };
 
+void report_segmentation(const SegmentationTrainConfig& config, const SegmentationTrainResult& r,
+                         const std::string& out_dir) {
+  if (!r.pretrained.empty()) std::printf("pretrained: %s\n", r.pretrained.c_str());
+  std::printf("trained %s on %zu images (val %zu, test %zu held out) for %zu epochs in %.1f s%s\n",
+              config.arch.c_str(), r.train_size, r.val_size, r.test_size, r.history.size(), r.seconds,
+              r.stopped_early ? " (early stop)" : "");
+  if (!r.history.empty() && r.val_size > 0) {
+    const SegmentationEpochRecord& best = r.history.at(r.best_epoch - 1);
+    std::printf("best epoch %d by %s: val foreground mIoU %.4f, mean IoU %.4f, pixel accuracy %.4f\n", r.best_epoch,
+                config.monitor.c_str(), best.val_foreground_miou, best.val_mean_iou, best.val_pixel_accuracy);
+  } else if (!r.history.empty()) {
+    std::printf("no validation part: best epoch %d by training loss %.4f\n", r.best_epoch,
+                r.history.at(r.best_epoch - 1).train_loss);
+  }
+  double rate = 0;
+  for (const auto& e : r.history) rate += e.train_patches_per_second;
+  std::printf("throughput: training %.1f patches/s of %d px (mean over epochs)\n",
+              r.history.empty() ? 0.0 : rate / r.history.size(), config.patch);
+  std::printf("model: %s (best), %s (last); log: %s/log.csv, curves: %s/curves.png\n", r.best_model.c_str(),
+              r.last_model.c_str(), out_dir.c_str(), out_dir.c_str());
+}
+
 void run_train(const TrainCommand& cmd, const GlobalOptions& global) {
   apply_global(global);
   set_threads(cmd.compute.threads);
@@ -39,12 +63,17 @@ void run_train(const TrainCommand& cmd, const GlobalOptions& global) {
   if (!cmd.freeze.empty()) overrides.push_back("train.freeze.stages=" + cmd.freeze);
   if (cmd.unfreeze_epoch) overrides.push_back("train.freeze.unfreeze_epoch=" + std::to_string(*cmd.unfreeze_epoch));
   if (cmd.unfreeze_lr) overrides.push_back("train.freeze.unfreeze_lr=" + std::to_string(*cmd.unfreeze_lr));
-  TrainConfig config = TrainConfig::load(cmd.config, overrides);
 
   TrainRunOptions options;
   options.out_dir = cmd.out.empty() ? "runs/" + std::filesystem::path(cmd.config).stem().string() : cmd.out;
   options.resume = cmd.resume;
   options.device = resolve_device(cmd.compute.device);
+  if (config_task(cmd.config, overrides) == "segmentation") {
+    const SegmentationTrainConfig config = SegmentationTrainConfig::load(cmd.config, overrides);
+    report_segmentation(config, train_segmenter(config, options), options.out_dir);
+    return;
+  }
+  TrainConfig config = TrainConfig::load(cmd.config, overrides);
   TrainResult r = train_classifier(config, options);
 
   double train_rate = 0, val_rate = 0;
@@ -69,7 +98,7 @@ void run_train(const TrainCommand& cmd, const GlobalOptions& global) {
 
 void setup_train(CLI::App& app, const GlobalOptions& global) {
   auto cmd = std::make_shared<TrainCommand>();
-  CLI::App* sub = app.add_subcommand("train", "Train a classifier from a YAML/JSON config");
+  CLI::App* sub = app.add_subcommand("train", "Train a classifier or a segmentation network (the config's task) from a YAML/JSON config");
   sub->add_option("--config", cmd->config, "Training config (YAML or JSON; see configs/)")->required()->check(CLI::ExistingFile);
   sub->add_option("--out", cmd->out, "Run folder for models, logs and plots (default runs/<config name>)");
   sub->add_flag("--resume", cmd->resume, "Continue the run in --out exactly where it stopped");

@@ -1,8 +1,11 @@
 #pragma once
 // Each subcommand binds its flags to an options struct (setup_x) and calls the library.
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
+
+#include "hemapath/infer/instances.h"
 
 namespace hemapath::cli {
 
@@ -26,6 +29,16 @@ struct ComputeFlags {
 
 /// Adds --threads and --device; with `batches`, also --batch-size and --workers.
 void add_compute_flags(CLI::App& sub, ComputeFlags& flags, bool batches);
+
+/// Segmentation: changes to how cells are cut out of a predicted map (--no-watershed,
+/// --threshold, --min-area); unset flags keep what the model was trained with.
+struct CellFlags {
+  bool no_watershed = false;
+  std::optional<double> threshold;
+  std::optional<int> min_area;
+  InstanceOptions applied_to(InstanceOptions options) const;
+};
+void add_cell_flags(CLI::App& sub, CellFlags& flags);
 
 void setup_train(CLI::App& app, const GlobalOptions& global);
 void setup_eval(CLI::App& app, const GlobalOptions& global);

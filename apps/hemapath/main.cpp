@@ -22,6 +22,22 @@ void add_compute_flags(CLI::App& sub, ComputeFlags& flags, bool batches) {
   sub.add_option("--batch-size", flags.batch_size, "Images per batch")->check(CLI::PositiveNumber);
   sub.add_option("--workers", flags.workers, "Threads decoding images")->check(CLI::PositiveNumber);
 }
+
+InstanceOptions CellFlags::applied_to(InstanceOptions options) const {
+  if (no_watershed) options.watershed = false;
+  if (threshold) options.threshold = *threshold;
+  if (min_area) options.min_area = *min_area;
+  return options;
+}
+
+void add_cell_flags(CLI::App& sub, CellFlags& flags) {
+  sub.add_flag("--no-watershed", flags.no_watershed,
+               "Segmentation: one cell per connected component (touching cells are not split)");
+  sub.add_option("--threshold", flags.threshold, "Segmentation: foreground where p >= threshold (default: the model's)")
+      ->check(CLI::Range(0.0, 1.0));
+  sub.add_option("--min-area", flags.min_area, "Segmentation: drop cells smaller than this, px (default: the model's)")
+      ->check(CLI::NonNegativeNumber);
+}
 }  // namespace hemapath::cli
 
 int main(int argc, char** argv) {

@@ -8,7 +8,16 @@ namespace hemapath {
 
 BatchLoader::BatchLoader(const ClassificationDataset& dataset, std::vector<size_t> order, int batch_size,
                          bool augment, uint64_t seed, int epoch, int workers, bool drop_last)
-    : dataset_(dataset),
+    : BatchLoader(
+          [&dataset](size_t i, bool augment_example, uint64_t example_seed) {
+            return std::make_pair(dataset.image(i, augment_example, example_seed),
+                                  torch::scalar_tensor(dataset.sample(i).label, torch::kInt64));
+          },
+          dataset.size(), std::move(order), batch_size, augment, seed, epoch, workers, drop_last) {}
+
+BatchLoader::BatchLoader(ExampleFn example, size_t dataset_size, std::vector<size_t> order, int batch_size,
+                         bool augment, uint64_t seed, int epoch, int workers, bool drop_last)
+    : example_(std::move(example)),
       order_(std::move(order)),
       batch_size_(size_t(std::max(batch_size, 1))),
       augment_(augment),
@@ -18,8 +27,8 @@ BatchLoader::BatchLoader(const ClassificationDataset& dataset, std::vector<size_
       capacity_(size_t(std::max(2, 2 * workers))) {
   HP_CHECK(batch_size >= 1, ConfigError, "batch size ", batch_size, " is invalid: expected at least 1");
   for (size_t i : order_)
-    HP_CHECK(i < dataset_.size(), InputError, "batch order contains index ", i, " but the dataset has ",
-             dataset_.size(), " samples");
+    HP_CHECK(i < dataset_size, InputError, "batch order contains index ", i, " but the dataset has ", dataset_size,
+             " samples");
   num_batches_ = drop_last ? order_.size() / batch_size_ : (order_.size() + batch_size_ - 1) / batch_size_;
   const size_t n_threads = std::min(size_t(std::max(workers, 0)), num_batches_);
   for (size_t t = 0; t < n_threads; ++t) threads_.emplace_back([this] { work(); });
@@ -37,17 +46,17 @@ BatchLoader::~BatchLoader() {
 Batch BatchLoader::make_batch(size_t b) const {
   const size_t begin = b * batch_size_, end = std::min(order_.size(), begin + batch_size_);
   Batch batch;
-  std::vector<torch::Tensor> images;
-  std::vector<int64_t> labels;
+  std::vector<torch::Tensor> images, targets;
   for (size_t pos = begin; pos < end; ++pos) {
     if (stop_) throw Error("batch loader stopped");  // only seen by a worker being joined
     const size_t i = order_[pos];
-    images.push_back(dataset_.image(i, augment_, derive_seed(seed_, {uint64_t(epoch_), uint64_t(pos)})));
-    labels.push_back(dataset_.sample(i).label);
+    auto [image, target] = example_(i, augment_, derive_seed(seed_, {uint64_t(epoch_), uint64_t(pos)}));
+    images.push_back(std::move(image));
+    targets.push_back(std::move(target));
     batch.indices.push_back(i);
   }
   batch.images = torch::stack(images);
-  batch.labels = torch::tensor(labels, torch::kInt64);
+  batch.labels = torch::stack(targets);
   return batch;
 }
 

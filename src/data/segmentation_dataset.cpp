@@ -23,8 +23,10 @@ namespace {
 const std::vector<std::string> kForegroundClasses = {"background", "cell"};
 const std::vector<std::string> kBoundaryClasses = {"background", "cell", "boundary"};
 
-// Mask -> CV_8U class targets, checked against the class count.
-cv::Mat load_target(const SegmentationPair& pair, const SegmentationDataSpec& spec, const cv::Size& image_size) {
+}  // namespace
+
+cv::Mat load_segmentation_target(const SegmentationPair& pair, const SegmentationDataSpec& spec,
+                                 const cv::Size& image_size) {
   const cv::Mat mask = read_mask(pair.mask_path);
   HP_CHECK(mask.size() == image_size, InputError, "mask '", pair.mask_path, "' is ", mask.cols, " x ", mask.rows,
            " px but its image '", pair.image_path, "' is ", image_size.width, " x ", image_size.height,
@@ -39,7 +41,10 @@ cv::Mat load_target(const SegmentationPair& pair, const SegmentationDataSpec& sp
   return target;
 }
 
-}  // namespace
+cv::Size scaled_size(const cv::Size& size, double scale) {
+  return {std::max(1, static_cast<int>(std::lround(size.width * scale))),
+          std::max(1, static_cast<int>(std::lround(size.height * scale)))};
+}
 
 SegmentationDataSpec SegmentationDataSpec::from_config(const ConfigNode& node, const std::string& base_dir) {
   SegmentationDataSpec s;
@@ -118,6 +123,7 @@ SegmentationDataset::SegmentationDataset(std::vector<SegmentationPair> pairs, Se
                                          SegmentationDataOptions options)
     : pairs_(std::move(pairs)), spec_(std::move(spec)), options_(std::move(options)) {
   HP_CHECK(options_.patch >= 8, ConfigError, "patch size ", options_.patch, " px: expected at least 8");
+  HP_CHECK(options_.scale > 0 && options_.scale <= 8, ConfigError, "scale ", options_.scale, ": expected (0, 8]");
 }
 
 void SegmentationDataset::load(int threads) {
@@ -131,7 +137,12 @@ void SegmentationDataset::load(int threads) {
     for (size_t i = next++; i < n; i = next++) {
       try {
         images_[i] = read_image_rgb(pairs_[i].image_path);
-        targets_[i] = load_target(pairs_[i], spec_, images_[i].size());
+        targets_[i] = load_segmentation_target(pairs_[i], spec_, images_[i].size());
+        if (options_.scale != 1) {
+          const cv::Size size = scaled_size(images_[i].size(), options_.scale);
+          cv::resize(images_[i], images_[i], size, 0, 0, options_.scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+          cv::resize(targets_[i], targets_[i], size, 0, 0, cv::INTER_NEAREST);
+        }
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);
         if (!error) error = std::current_exception();

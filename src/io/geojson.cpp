@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <opencv2/imgproc.hpp>
 
 #include "hemapath/core/atomic_file.h"
 #include "hemapath/core/error.h"
+#include "hemapath/io/image_io.h"
 
 namespace hemapath {
 namespace {
@@ -83,6 +85,21 @@ nlohmann::json instances_geojson(const cv::Mat& labels, const std::vector<Instan
 void write_instances_geojson(const std::string& path, const cv::Mat& labels, const std::vector<InstanceRecord>& records,
                              const ClassLegend& legend, const GeoJsonOptions& options) {
   write_text_atomic(path, instances_geojson(labels, records, legend, options).dump() + "\n");
+}
+
+void write_cell_files(const std::string& dir, const cv::Mat& rgb, const cv::Mat& labels,
+                      const std::vector<InstanceRecord>& records, const ClassLegend& legend,
+                      const GeoJsonOptions& options) {
+  const std::filesystem::path out(dir);
+  // Built first: a bad record or legend fails before anything is written.
+  const nlohmann::json collection = instances_geojson(labels, records, legend, options);
+  cv::Mat overlay;
+  if (!rgb.empty()) overlay = render_instance_overlay(rgb, labels, records, legend);
+  std::filesystem::create_directories(out);
+  write_instance_mask((out / "instances.png").string(), labels);
+  if (!overlay.empty()) write_image((out / "overlay.png").string(), overlay);
+  write_instance_csv((out / "cells.csv").string(), records, legend);
+  write_text_atomic(out / "cells.geojson", collection.dump() + "\n");
 }
 
 }  // namespace hemapath

@@ -8,6 +8,7 @@
 #include "hemapath/core/atomic_file.h"
 #include "hemapath/core/error.h"
 #include "hemapath/models/registry.h"
+#include "hemapath/models/segmenter_registry.h"
 
 namespace hemapath {
 namespace {
@@ -202,6 +203,46 @@ AutoencoderHeader AutoencoderHeader::from_json(const nlohmann::json& j, const st
   return h;
 }
 
+nlohmann::json SegmenterHeader::to_json() const {
+  nlohmann::json j = model_header_base("segmentation");
+  j.update({{"arch", arch},
+            {"options", {{"num_classes", options.num_classes}, {"in_channels", options.in_channels}, {"extra", options.extra}}},
+            {"classes", classes},
+            {"input", {{"scale", scale}, {"channels", options.in_channels}, {"output_stride", output_stride}}},
+            {"normalization", normalization.to_json()},
+            {"instances", instances},
+            {"training", training},
+            {"metrics", metrics}});
+  return j;
+}
+
+SegmenterHeader SegmenterHeader::from_json(const nlohmann::json& j, const std::string& source) {
+  check_task(j, source, "segmentation", "a segmentation model");
+  SegmenterHeader h;
+  try {
+    h.arch = j.at("arch").get<std::string>();
+    const auto& o = j.at("options");
+    h.options.num_classes = o.at("num_classes").get<int64_t>();
+    h.options.in_channels = o.at("in_channels").get<int64_t>();
+    h.options.extra = o.at("extra");
+    h.classes = j.at("classes").get<std::vector<std::string>>();
+    h.scale = j.at("input").at("scale").get<double>();
+    h.output_stride = j.at("input").at("output_stride").get<int64_t>();
+    h.normalization = Normalization::from_json(j.at("normalization"));
+    h.instances = j.value("instances", nlohmann::json::object());
+    h.training = j.value("training", nlohmann::json::object());
+    h.metrics = j.value("metrics", nlohmann::json::object());
+  } catch (const nlohmann::json::exception& e) {
+    throw ModelFileError("model file '" + source + "' has a malformed header: " + e.what());
+  }
+  const size_t expected = h.options.num_classes == 1 ? 2 : static_cast<size_t>(h.options.num_classes);
+  HP_CHECK(h.classes.size() >= 2 && h.classes.size() == expected, ModelFileError, "model file '", source, "' names ",
+           h.classes.size(), " classes but its network has ", h.options.num_classes, " output channels");
+  HP_CHECK(h.scale > 0 && h.output_stride >= 1, ModelFileError, "model file '", source,
+           "' has an invalid input scale or stride");
+  return h;
+}
+
 void save_model_file(const std::string& path, const nlohmann::json& header, torch::nn::Module& module) {
   std::ostringstream weights_stream;
   torch::serialize::OutputArchive archive;
@@ -245,6 +286,15 @@ LoadedAutoencoder load_autoencoder(const std::string& path, const c10::Device& d
   LoadedAutoencoder loaded;
   loaded.header = AutoencoderHeader::from_json(raw.header, path);
   loaded.model = build_and_load(raw.weights, path, device, [&] { return Autoencoder(loaded.header.options); });
+  return loaded;
+}
+
+LoadedSegmenter load_segmenter(const std::string& path, const c10::Device& device) {
+  RawModelFile raw = read_raw(path, true);
+  LoadedSegmenter loaded;
+  loaded.header = SegmenterHeader::from_json(raw.header, path);
+  loaded.model =
+      build_and_load(raw.weights, path, device, [&] { return create_segmenter(loaded.header.arch, loaded.header.options); });
   return loaded;
 }
 

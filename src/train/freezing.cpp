@@ -25,7 +25,18 @@ std::vector<std::string> frozen_prefixes(const ClassifierImpl& model, const Free
   return prefixes;
 }
 
-ParameterPartition partition_parameters(const ClassifierImpl& model, const std::vector<std::string>& prefixes) {
+std::vector<std::string> frozen_prefixes(const SegmenterImpl& model, const FreezeConfig& freeze) {
+  if (freeze.stages == 0) return {};
+  const ClassifierPtr encoder = model.encoder();
+  HP_CHECK(encoder != nullptr, ConfigError,
+           "train.freeze.stages is set but this segmentation architecture has no classifier backbone to freeze "
+           "(a U-Net needs model.extra.encoder)");
+  std::vector<std::string> prefixes = frozen_prefixes(*encoder, freeze);
+  for (auto& p : prefixes) p = model.encoder_prefix() + "." + p;
+  return prefixes;
+}
+
+ParameterPartition partition_parameters(const torch::nn::Module& model, const std::vector<std::string>& prefixes) {
   ParameterPartition parts;
   for (const auto& item : model.named_parameters())
     (under_any(item.key(), prefixes) ? parts.frozen : parts.trainable).push_back(item.value());
@@ -36,7 +47,7 @@ bool frozen_in_epoch(const FreezeConfig& freeze, int epoch) {
   return freeze.stages != 0 && (freeze.unfreeze_epoch == 0 || epoch + 1 < freeze.unfreeze_epoch);
 }
 
-void set_frozen(ClassifierImpl& model, const std::vector<std::string>& prefixes, bool frozen) {
+void set_frozen(torch::nn::Module& model, const std::vector<std::string>& prefixes, bool frozen) {
   for (auto& item : model.named_parameters())
     if (under_any(item.key(), prefixes)) item.value().requires_grad_(!frozen);
   if (!frozen) return;

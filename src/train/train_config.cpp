@@ -6,9 +6,26 @@
 #include "hemapath/train/metrics.h"
 
 namespace hemapath {
-namespace {
 
-FreezeConfig freeze_from_config(const ConfigNode& node, int epochs) {
+SplitConfig SplitConfig::from_config(const ConfigNode& split) {
+  SplitConfig c;
+  c.train = split.get_number("train", c.train, 0, 1);
+  c.val = split.get_number("val", c.val, 0, 1);
+  c.test = split.get_number("test", c.test, 0, 1);
+  c.seed = static_cast<uint64_t>(split.get_int("seed", 1, 0, std::numeric_limits<int64_t>::max()));
+  HP_CHECK(std::abs(c.train + c.val + c.test - 1.0) < 1e-6 && c.train > 0, ConfigError, split.where("train"),
+           ": train + val + test must be 1 with train > 0");
+  c.train_subset = split.get_number("train_subset", 1, 1e-6, 1);
+  c.subset_seed = static_cast<uint64_t>(split.get_int("subset_seed", 1, 0, std::numeric_limits<int64_t>::max()));
+  return c;
+}
+
+nlohmann::json SplitConfig::to_json() const {
+  return {{"train", train}, {"val", val},   {"test", test},
+          {"seed", seed},   {"train_subset", train_subset}, {"subset_seed", subset_seed}};
+}
+
+FreezeConfig FreezeConfig::from_config(const ConfigNode& node, int epochs) {
   FreezeConfig f;
   const nlohmann::json stages = node.get_json("stages", "none");
   if (stages == "backbone") {
@@ -26,7 +43,9 @@ FreezeConfig freeze_from_config(const ConfigNode& node, int epochs) {
   return f;
 }
 
-}  // namespace
+nlohmann::json FreezeConfig::to_json() const {
+  return {{"stages", stages}, {"unfreeze_epoch", unfreeze_epoch}, {"unfreeze_lr", unfreeze_lr}};
+}
 
 TrainConfig TrainConfig::load(const std::string& file, const std::vector<std::string>& overrides) {
   ConfigNode root = ConfigNode::load_file(file, overrides);
@@ -41,16 +60,7 @@ TrainConfig TrainConfig::from_config(const ConfigNode& root, const std::string& 
 
   ConfigNode data = root.child("data");
   c.data = DatasetSpec::from_config(data, base_dir);
-  ConfigNode split = data.child("split");
-  c.split.train = split.get_number("train", c.split.train, 0, 1);
-  c.split.val = split.get_number("val", c.split.val, 0, 1);
-  c.split.test = split.get_number("test", c.split.test, 0, 1);
-  c.split.seed = static_cast<uint64_t>(split.get_int("seed", 1, 0, std::numeric_limits<int64_t>::max()));
-  HP_CHECK(std::abs(c.split.train + c.split.val + c.split.test - 1.0) < 1e-6 && c.split.train > 0, ConfigError,
-           split.where("train"), ": train + val + test must be 1 with train > 0");
-  c.split.train_subset = split.get_number("train_subset", 1, 1e-6, 1);
-  c.split.subset_seed =
-      static_cast<uint64_t>(split.get_int("subset_seed", 1, 0, std::numeric_limits<int64_t>::max()));
+  c.split = SplitConfig::from_config(data.child("split"));
   c.crop = CropOptions::from_config(data.child("crop"));
   c.workers = static_cast<int>(data.get_int("workers", c.workers, 0, 64));
 
@@ -77,7 +87,7 @@ TrainConfig TrainConfig::from_config(const ConfigNode& root, const std::string& 
       static_cast<int>(train.child("early_stopping").get_int("patience", c.early_stop_patience, 0, 100000));
   c.optimizer = OptimizerConfig::from_config(train.child("optimizer"));
   c.schedule = ScheduleConfig::from_config(train.child("schedule"));
-  c.freeze = freeze_from_config(train.child("freeze"), c.epochs);
+  c.freeze = FreezeConfig::from_config(train.child("freeze"), c.epochs);
   root.finish();
   return c;
 }
@@ -87,13 +97,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"seed", seed},
           {"data",
            {{"spec", data.to_json()},
-            {"split",
-             {{"train", split.train},
-              {"val", split.val},
-              {"test", split.test},
-              {"seed", split.seed},
-              {"train_subset", split.train_subset},
-              {"subset_seed", split.subset_seed}}},
+            {"split", split.to_json()},
             {"crop", crop.to_json()},
             {"workers", workers}}},
           {"model", {{"arch", arch}, {"dropout", model.dropout}, {"extra", model.extra}, {"pretrained", pretrained}}},
@@ -109,8 +113,7 @@ nlohmann::json TrainConfig::to_json() const {
             {"early_stop_patience", early_stop_patience},
             {"optimizer", optimizer.to_json()},
             {"schedule", schedule.to_json()},
-            {"freeze",
-             {{"stages", freeze.stages}, {"unfreeze_epoch", freeze.unfreeze_epoch}, {"unfreeze_lr", freeze.unfreeze_lr}}}}}};
+            {"freeze", freeze.to_json()}}}};
 }
 
 }  // namespace hemapath

@@ -21,6 +21,7 @@
 #include "hemapath/models/pretrained.h"
 #include "hemapath/models/registry.h"
 #include "hemapath/train/batch_norm_recalibration.h"
+#include "hemapath/train/checkpoint.h"
 #include "hemapath/train/evaluate.h"
 #include "hemapath/train/freezing.h"
 
@@ -31,93 +32,14 @@ namespace {
 
 const char* kCheckpointName = "checkpoint.pt";
 
-// Everything the loop needs besides weights, optimiser and RNG to resume exactly.
-struct LoopState {
-  int next_epoch = 0;  // 0-based epoch to run next
-  int best_epoch = 0;
-  double best_value = -std::numeric_limits<double>::infinity();
-  int epochs_without_improvement = 0;
-  bool stopped_early = false;
-  std::vector<EpochRecord> history;
-  nlohmann::json schedule_state;
-  Normalization normalization;
-};
-
 double monitored_value(const std::string& monitor, const EvalResult& eval) {
   return monitor == "loss" ? -eval.loss : metric_by_name(eval.report, monitor);
 }
 
-torch::Tensor cpu_rng_state() {
-  auto gen = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  return gen.get_state();
-}
-
-void set_cpu_rng_state(const torch::Tensor& state) {
-  auto gen = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  gen.set_state(state);
-}
-
-void save_checkpoint(const fs::path& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
-                     const LoopState& state, const nlohmann::json& config) {
-  nlohmann::json history = nlohmann::json::array();
-  for (const auto& r : state.history) history.push_back(r.to_json());
-  nlohmann::json meta = {{"next_epoch", state.next_epoch},
-                         {"best_epoch", state.best_epoch},
-                         {"best_value", state.best_value},
-                         {"epochs_without_improvement", state.epochs_without_improvement},
-                         {"stopped_early", state.stopped_early},
-                         {"history", history},
-                         {"schedule", state.schedule_state},
-                         {"normalization", state.normalization.to_json()},
-                         {"config", config}};
-  torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
-  model.save(model_archive);
-  optimizer.save(optimizer_archive);
-  archive.write("model", model_archive);
-  archive.write("optimizer", optimizer_archive);
-  archive.write("rng", cpu_rng_state());
-  archive.write("state", c10::IValue(meta.dump()));
-  AtomicFile file(path);
-  archive.save_to(file.temp_path().string());
-  file.commit();
-}
-
-LoopState load_checkpoint(const fs::path& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
-                          const nlohmann::json& config) {
-  HP_CHECK(fs::is_regular_file(path), InputError, "--resume: no checkpoint at '", path.string(),
-           "': nothing to resume in that folder");
-  nlohmann::json meta;
-  try {
-    torch::serialize::InputArchive archive, model_archive, optimizer_archive;
-    archive.load_from(path.string());
-    archive.read("model", model_archive);
-    archive.read("optimizer", optimizer_archive);
-    model.load(model_archive);
-    optimizer.load(optimizer_archive);
-    torch::Tensor rng;
-    archive.read("rng", rng);
-    set_cpu_rng_state(rng);
-    c10::IValue text;
-    archive.read("state", text);
-    meta = nlohmann::json::parse(text.toStringRef());
-  } catch (const c10::Error& e) {
-    std::string what = e.what_without_backtrace();
-    throw InputError("--resume: checkpoint '" + path.string() + "' cannot be read (" + what.substr(0, what.find('\n')) + ")");
-  }
-  HP_CHECK(meta.at("config") == config, InputError, "--resume: the config differs from the one the run in '",
-           path.parent_path().string(), "' was started with; use the same config or a new --out folder");
-  LoopState s;
-  s.next_epoch = meta.at("next_epoch");
-  s.best_epoch = meta.at("best_epoch");
-  s.best_value = meta.at("best_value");
-  s.epochs_without_improvement = meta.at("epochs_without_improvement");
-  s.stopped_early = meta.at("stopped_early");
-  for (const auto& r : meta.at("history")) s.history.push_back(EpochRecord::from_json(r));
-  s.schedule_state = meta.at("schedule");
-  s.normalization = Normalization::from_json(meta.at("normalization"));
-  return s;
+std::vector<EpochRecord> records(const nlohmann::json& history) {
+  std::vector<EpochRecord> out;
+  for (const auto& r : history) out.push_back(EpochRecord::from_json(r));
+  return out;
 }
 
 void write_history(const fs::path& dir, const std::vector<EpochRecord>& history, const std::string& monitor) {
@@ -291,9 +213,9 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
   const double unfreeze_lr = config.freeze.unfreeze_lr > 0 ? config.freeze.unfreeze_lr : config.optimizer.lr / 10;
   LrSchedule schedule(config.schedule, config.optimizer.lr, config.epochs);
 
-  LoopState state;
+  TrainingProgress state;
   if (options.resume) {
-    state = load_checkpoint(dir / kCheckpointName, *model, *optimizer, config_json);
+    state = TrainingProgress::from_json(load_training_checkpoint(dir / kCheckpointName, *model, *optimizer, config_json));
     schedule.load_state(state.schedule_state);
     log->info("resuming at epoch {} of {}", state.next_epoch + 1, config.epochs);
   } else {
@@ -391,7 +313,7 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
     }
     record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
     schedule.observe(value);
-    state.history.push_back(record);
+    state.history.push_back(record.to_json());
     log->info("epoch {}/{}: lr {:.2e} train loss {:.4f} acc {:.3f} | val loss {:.4f} acc {:.3f} macro-F1 {:.3f} | "
               "{:.1f} img/s train, {:.1f} img/s inference",
               epoch + 1, config.epochs, lr, record.train_loss, record.train_accuracy, record.val_loss,
@@ -402,25 +324,21 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
                        {"test_images", split.test.size()}};
     header.metrics = metrics;
     const nlohmann::json header_json = header.to_json();
-    if (value > state.best_value) {
-      state.best_value = value;
-      state.best_epoch = epoch + 1;
-      state.epochs_without_improvement = 0;
+    if (state.record(value, epoch + 1, config.early_stop_patience)) {
       save_model_file(best_path.string(), header_json, *model);
-    } else if (config.early_stop_patience > 0 && ++state.epochs_without_improvement >= config.early_stop_patience) {
-      state.stopped_early = true;
+    } else if (state.stopped_early) {
       log->info("early stop: no {} improvement for {} epochs (best epoch {})", config.monitor,
                 config.early_stop_patience, state.best_epoch);
     }
     save_model_file(last_path.string(), header_json, *model);
     state.next_epoch = epoch + 1;
     state.schedule_state = schedule.state();
-    save_checkpoint(dir / kCheckpointName, *model, *optimizer, state, config_json);
-    write_history(dir, state.history, config.monitor);
+    save_training_checkpoint(dir / kCheckpointName, *model, *optimizer, state.to_json(config_json));
+    write_history(dir, records(state.history), config.monitor);
     ++epochs_this_run;
   }
 
-  result.history = state.history;
+  result.history = records(state.history);
   result.best_epoch = state.best_epoch;
   result.best_value = state.best_value;
   result.stopped_early = state.stopped_early;

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -18,9 +19,13 @@ namespace hemapath {
 
 struct Batch {
   torch::Tensor images;         ///< [B,3,S,S] float, normalised
-  torch::Tensor labels;         ///< [B] int64
+  torch::Tensor labels;         ///< [B] int64 class labels, or [B,H,W] int64 class maps (segmentation)
   std::vector<size_t> indices;  ///< dataset index of each row
 };
+
+/// One example of a data set: (image [3,H,W], target: a 0-d label or an [H,W] map), for
+/// dataset index `i`, augmented from `seed` when `augment`. Called from worker threads.
+using ExampleFn = std::function<std::pair<torch::Tensor, torch::Tensor>(size_t i, bool augment, uint64_t seed)>;
 
 /// Produces batches over `order` (dataset indices) in order. Each batch is assembled by one
 /// of `workers` background threads, at most a few batches ahead of the consumer
@@ -32,6 +37,10 @@ class BatchLoader {
  public:
   BatchLoader(const ClassificationDataset& dataset, std::vector<size_t> order, int batch_size,
               bool augment, uint64_t seed, int epoch, int workers, bool drop_last = false);
+  /// Batches of any data set of `dataset_size` examples served by `example` (whose images, and
+  /// targets, must have one shape within a batch to be stacked).
+  BatchLoader(ExampleFn example, size_t dataset_size, std::vector<size_t> order, int batch_size, bool augment,
+              uint64_t seed, int epoch, int workers, bool drop_last = false);
   /// Stops and joins the threads, also when not fully consumed.
   ~BatchLoader();
   BatchLoader(const BatchLoader&) = delete;
@@ -49,7 +58,7 @@ class BatchLoader {
   Batch make_batch(size_t b) const;
   void work();
 
-  const ClassificationDataset& dataset_;
+  ExampleFn example_;
   std::vector<size_t> order_;
   size_t batch_size_;
   bool augment_;

@@ -46,10 +46,22 @@ struct SegmentationPair {
 /// logged. InputError naming the folder when it is missing or no pair is left.
 std::vector<SegmentationPair> list_segmentation_pairs(const SegmentationDataSpec& spec);
 
+/// The class targets (CV_8U) of a pair's mask, at the image's size. InputError naming the
+/// files when the mask is missing or corrupt, of another size than `image_size`, or holds a
+/// class outside 0..C-1.
+cv::Mat load_segmentation_target(const SegmentationPair& pair, const SegmentationDataSpec& spec,
+                                 const cv::Size& image_size);
+
 /// An instance mask (CV_16U or CV_8U ids) as class targets (CV_8U) per `target`.
 cv::Mat instance_targets(const cv::Mat& instances, const std::string& target);
 
+/// `size` scaled by `scale`, rounded, at least 1 x 1: the size images are worked on at.
+cv::Size scaled_size(const cv::Size& size, double scale);
+
 struct SegmentationDataOptions {
+  /// Resize factor applied to every image (area interpolation when shrinking) and mask
+  /// (nearest neighbour) as they are loaded: the network works at this scale.
+  double scale = 1;
   int patch = 256;          ///< side of the random training patches, px (images smaller are padded)
   AugmentOptions augment;
   Normalization normalization;
@@ -59,14 +71,14 @@ struct SegmentationDataOptions {
 class SegmentationDataset {
  public:
   SegmentationDataset(std::vector<SegmentationPair> pairs, SegmentationDataSpec spec, SegmentationDataOptions options);
-  /// Decodes all pairs on `threads` threads. InputError naming the files when an image or
-  /// mask is missing or corrupt, their sizes differ, or a mask holds a class outside 0..C-1.
+  /// Decodes (and rescales) all pairs on `threads` threads. InputError naming the files when an
+  /// image or mask is missing or corrupt, their sizes differ, or a mask holds a class outside 0..C-1.
   void load(int threads);
 
   size_t size() const { return pairs_.size(); }
   const SegmentationPair& pair(size_t i) const { return pairs_.at(i); }
-  const cv::Mat& image(size_t i) const { return images_.at(i); }    ///< CV_8UC3 RGB, as decoded
-  const cv::Mat& target(size_t i) const { return targets_.at(i); }  ///< CV_8U class indices
+  const cv::Mat& image(size_t i) const { return images_.at(i); }    ///< CV_8UC3 RGB, at options().scale
+  const cv::Mat& target(size_t i) const { return targets_.at(i); }  ///< CV_8U class indices, at options().scale
   const SegmentationDataOptions& options() const { return options_; }
   void set_normalization(const Normalization& normalization) { options_.normalization = normalization; }
 

@@ -45,4 +45,10 @@ void write_instances_geojson(const std::string& path, const cv::Mat& labels, con
 /// ([[x, y], ...]); positive = counter-clockwise with y up.
 double ring_shoelace(const nlohmann::json& ring);
 
+/// The files describing one image's cells, in `dir`: instances.png (16-bit), overlay.png (when
+/// `rgb` is given), cells.csv and cells.geojson. Everything is checked before the first write.
+void write_cell_files(const std::string& dir, const cv::Mat& rgb, const cv::Mat& labels,
+                      const std::vector<InstanceRecord>& records, const ClassLegend& legend,
+                      const GeoJsonOptions& options = {});
+
 }  // namespace hemapath

@@ -16,6 +16,7 @@
 #include "hemapath/image/normalization.h"
 #include "hemapath/models/autoencoder.h"
 #include "hemapath/models/classifier.h"
+#include "hemapath/models/segmenter.h"
 
 namespace hemapath {
 
@@ -76,6 +77,33 @@ struct LoadedAutoencoder {
 
 /// Loads an autoencoder model file. ModelFileError as load_classifier.
 LoadedAutoencoder load_autoencoder(const std::string& path, const c10::Device& device);
+
+/// What a segmentation model file (task "segmentation") says about its network.
+struct SegmenterHeader {
+  std::string arch;
+  SegmenterOptions options;          ///< options.num_classes = output channels (1 for binary)
+  std::vector<std::string> classes;  ///< class names in index order, background first (>= 2)
+  double scale = 1;                  ///< images are resized by this factor before the network
+  int64_t output_stride = 1;         ///< inputs are padded to multiples of this
+  Normalization normalization;
+  /// How `predict` turns the class map into cells (the training config's `instances`).
+  nlohmann::json instances = nlohmann::json::object();
+  nlohmann::json training = nlohmann::json::object();
+  nlohmann::json metrics = nlohmann::json::object();
+
+  bool binary() const { return options.num_classes == 1; }
+  nlohmann::json to_json() const;
+  /// ModelFileError naming `source` when of another task or a field is missing or malformed.
+  static SegmenterHeader from_json(const nlohmann::json& header, const std::string& source);
+};
+
+struct LoadedSegmenter {
+  SegmenterHeader header;
+  SegmenterPtr model;  ///< in eval mode, on the requested device
+};
+
+/// Loads a segmentation model file. ModelFileError as load_classifier.
+LoadedSegmenter load_segmenter(const std::string& path, const c10::Device& device);
 
 /// Loads `path`'s weights into `module` (names and shapes must match).
 void load_model_weights(const std::string& path, torch::nn::Module& module);

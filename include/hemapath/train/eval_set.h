@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "hemapath/data/dataset_spec.h"
+#include "hemapath/data/segmentation_dataset.h"
 #include "hemapath/models/model_file.h"
 
 namespace hemapath {
@@ -27,5 +28,18 @@ struct EvalSet {
 /// InputError when the data's classes differ from the model's, the split name is unknown or
 /// the chosen part is empty.
 EvalSet resolve_eval_set(const ClassifierHeader& model, const EvalSetRequest& request);
+
+/// The image + mask pairs a segmentation model is evaluated on.
+struct SegmentationEvalSet {
+  SegmentationDataSpec spec;  ///< how masks are read (mask kind, target, classes)
+  std::vector<SegmentationPair> pairs;
+  std::string description;
+};
+
+/// As resolve_eval_set: a part of a segmentation config's split, of the config stored in the
+/// model, or every pair of a folder holding images/ and masks/ (read as the model's training
+/// data was). InputError when the split name is unknown, the chosen part is empty, the classes
+/// differ from the model's, or a folder has no pairs.
+SegmentationEvalSet resolve_segmentation_eval_set(const SegmenterHeader& model, const EvalSetRequest& request);
 
 }  // namespace hemapath

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "hemapath/models/classifier.h"
+#include "hemapath/models/segmenter.h"
 #include "hemapath/train/train_config.h"
 
 namespace hemapath {
@@ -14,17 +15,21 @@ namespace hemapath {
 /// when the architecture has fewer stages.
 std::vector<std::string> frozen_prefixes(const ClassifierImpl& model, const FreezeConfig& freeze);
 
+/// The same for a segmenter's classifier backbone (its encoder_prefix()), with full names.
+/// ConfigError when something is to be frozen but the architecture has no such backbone.
+std::vector<std::string> frozen_prefixes(const SegmenterImpl& model, const FreezeConfig& freeze);
+
 /// Parameters under the prefixes and the others, in registration order.
 struct ParameterPartition {
   std::vector<torch::Tensor> trainable, frozen;
 };
-ParameterPartition partition_parameters(const ClassifierImpl& model, const std::vector<std::string>& prefixes);
+ParameterPartition partition_parameters(const torch::nn::Module& model, const std::vector<std::string>& prefixes);
 
 /// Whether the frozen stages are still frozen in 0-based `epoch`.
 bool frozen_in_epoch(const FreezeConfig& freeze, int epoch);
 
 /// Freezes (no gradients, batch norms in eval mode) or releases the modules under `prefixes`.
 /// Call after model.train(), which puts every module back in training mode.
-void set_frozen(ClassifierImpl& model, const std::vector<std::string>& prefixes, bool frozen);
+void set_frozen(torch::nn::Module& model, const std::vector<std::string>& prefixes, bool frozen);
 
 }  // namespace hemapath

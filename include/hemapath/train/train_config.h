@@ -39,6 +39,11 @@ struct SplitConfig {
   /// experiments; val and test stay as they are.
   double train_subset = 1;
   uint64_t subset_seed = 1;  ///< which subset
+
+  /// data.split: {train, val, test, seed, train_subset, subset_seed}; fractions summing to 1
+  /// with train > 0. ConfigError naming the key otherwise.
+  static SplitConfig from_config(const ConfigNode& node);
+  nlohmann::json to_json() const;
 };
 
 /// Fine-tuning: which backbone stages start frozen and when they join training.
@@ -47,6 +52,11 @@ struct FreezeConfig {
   int stages = 0;          ///< 0: nothing frozen; K: the first K stages; kBackbone: every stage
   int unfreeze_epoch = 0;  ///< 1-based epoch from which the frozen stages train too; 0: never
   double unfreeze_lr = 0;  ///< their learning rate then (follows the schedule's shape); 0: optimizer lr / 10
+
+  /// train.freeze: {stages: none | backbone | K, unfreeze_epoch, unfreeze_lr}, for a run of
+  /// `epochs` epochs. ConfigError naming the key.
+  static FreezeConfig from_config(const ConfigNode& node, int epochs);
+  nlohmann::json to_json() const;
 };
 
 struct TrainConfig {

@@ -1,0 +1,56 @@
+#pragma once
+/// Segmentation of whole images of any size with a model file: the image is rescaled to the
+/// model's working scale, padded to its output stride (or cut into overlapping tiles when
+/// large), and the class probabilities come back at the image's own size.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <c10/core/Device.h>
+#include <opencv2/core.hpp>
+#include <torch/torch.h>
+
+#include "hemapath/infer/instances.h"
+#include "hemapath/models/model_file.h"
+#include "hemapath/models/segmenter.h"
+
+namespace hemapath {
+
+/// Class probabilities [C,H,W] (float, CPU) of a normalised image [3,H,W] (at the model's
+/// scale): softmax over the classes, or (1 - p, p) for a binary network. The image is padded to
+/// the output stride (stride_padding.h); when larger than `tile` px on a side it is processed
+/// in tiles of `tile` px whose outer `overlap` px are discarded where a neighbour covers them,
+/// so memory stays bounded and, with an overlap beyond the receptive field, the result equals
+/// the whole-image one. Runs `model` in eval and inference mode on `device`. InputError for a
+/// wrong shape; ConfigError unless tile and overlap are multiples of the stride, tile > 2 overlap.
+torch::Tensor segment_probabilities(SegmenterImpl& model, bool binary, const torch::Tensor& image,
+                                    const c10::Device& device, int64_t tile = 1024, int64_t overlap = 64);
+
+/// A segmented image at its own size.
+struct SegmentationMaps {
+  std::vector<cv::Mat> probabilities;  ///< one CV_32F map per class
+  cv::Mat classes;                     ///< CV_8U most probable class per pixel
+  /// CV_32F probability of any non-background class (1 - p(background)): what cells are cut from.
+  cv::Mat foreground() const;
+};
+
+/// The argmax class map (CV_8U) of per-class probability maps (CV_32F, same size).
+cv::Mat most_probable_class(const std::vector<cv::Mat>& probabilities);
+
+class SegmentationPredictor {
+ public:
+  /// Loads the model file (ModelFileError when unusable).
+  SegmentationPredictor(const std::string& model_path, const c10::Device& device);
+  const SegmenterHeader& header() const { return loaded_.header; }
+  /// The instance options the model was trained with (its config's `instances`).
+  InstanceOptions instance_options() const;
+
+  /// Segments a CV_8UC3 RGB image. InputError for another type or an empty image.
+  SegmentationMaps predict(const cv::Mat& rgb) const;
+
+ private:
+  LoadedSegmenter loaded_;
+  c10::Device device_;
+};
+
+}  // namespace hemapath

@@ -1,0 +1,102 @@
+#include "hemapath/train/segmentation_evaluation.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "hemapath/core/error.h"
+#include "hemapath/io/image_io.h"
+
+namespace hemapath {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double finite_or_zero(double v) { return std::isfinite(v) ? v : 0; }
+
+nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+}  // namespace
+
+double foreground_mean_iou(const SegmentationConfusion& confusion) {
+  const std::vector<double> iou = confusion.iou();
+  double sum = 0;
+  int n = 0;
+  for (size_t c = 1; c < iou.size(); ++c)
+    if (std::isfinite(iou[c])) sum += iou[c], ++n;
+  return n ? sum / n : std::nan("");
+}
+
+double segmentation_metric(const SegmentationConfusion& confusion, const std::string& monitor) {
+  if (monitor == "foreground_miou") return foreground_mean_iou(confusion);
+  if (monitor == "mean_iou") return confusion.mean_iou();
+  if (monitor == "mean_dice") return confusion.mean_dice();
+  HP_CHECK(monitor == "pixel_accuracy", ConfigError, "unknown segmentation metric '", monitor,
+           "': expected foreground_miou, mean_iou, mean_dice or pixel_accuracy");
+  return confusion.pixel_accuracy();
+}
+
+SegmentationValidation validate_segmenter(SegmenterImpl& model, bool binary, const SegmentationDataset& data,
+                                          const std::vector<size_t>& indices, const c10::Device& device) {
+  HP_CHECK(!indices.empty(), InputError, "validation: no images to evaluate");
+  const auto start = std::chrono::steady_clock::now();
+  SegmentationValidation v{SegmentationConfusion(1), 0};  // sized by the first prediction's classes
+  for (size_t i : indices) {
+    const torch::Tensor p = segment_probabilities(model, binary, data.whole(i).first, device);
+    if (v.confusion.total() == 0) v.confusion = SegmentationConfusion(static_cast<int>(p.size(0)));
+    const torch::Tensor classes = p.argmax(0).to(torch::kUInt8).contiguous();
+    const cv::Mat pred(static_cast<int>(classes.size(0)), static_cast<int>(classes.size(1)), CV_8U,
+                       classes.data_ptr<uint8_t>());
+    v.confusion.add(data.target(i), pred);
+  }
+  v.seconds = seconds_since(start);
+  return v;
+}
+
+nlohmann::json SegmentationEvaluation::to_json(const std::vector<std::string>& classes) const {
+  nlohmann::json j = {{"images", per_image.size()},
+                      {"pixels", confusion.to_json(classes)},
+                      {"foreground_miou", number_or_null(foreground_mean_iou(confusion))},
+                      {"images_per_second", images_per_second}};
+  if (instances) j["instances"] = instances->to_json();
+  return j;
+}
+
+SegmentationEvaluation evaluate_segmentation(const SegmentationPredictor& predictor,
+                                             const std::vector<SegmentationPair>& pairs,
+                                             const SegmentationDataSpec& spec, const InstanceOptions& instance_options) {
+  HP_CHECK(!pairs.empty(), InputError, "evaluation: no image + mask pairs to evaluate");
+  const auto& classes = predictor.header().classes;
+  HP_CHECK(spec.classes == classes, InputError, "the evaluation data has ", spec.num_classes(),
+           " classes but the model was trained on ", classes.size(), " (",
+           nlohmann::json(classes).dump(), "): expected the same classes");
+  validate(instance_options);
+  const auto start = std::chrono::steady_clock::now();
+  SegmentationEvaluation e;
+  e.confusion = SegmentationConfusion(static_cast<int>(classes.size()));
+  const bool with_instances = spec.mask_kind == "instance";
+  InstanceMetricsAccumulator all_instances;
+  for (const SegmentationPair& pair : pairs) {
+    const cv::Mat rgb = read_image_rgb(pair.image_path);
+    const cv::Mat target = load_segmentation_target(pair, spec, rgb.size());
+    const SegmentationMaps maps = predictor.predict(rgb);
+    SegmentationConfusion one(static_cast<int>(classes.size()));
+    one.add(target, maps.classes);
+    e.confusion.add(target, maps.classes);
+    ImageSegmentationScore score{pair.image_path, finite_or_zero(one.pixel_accuracy()), foreground_mean_iou(one), {}};
+    if (with_instances) {
+      const cv::Mat truth = read_mask(pair.mask_path);
+      const cv::Mat cells = extract_instances_from_probability(maps.foreground(), instance_options);
+      score.instances = evaluate_instances(truth, cells);
+      all_instances.add(truth, cells);
+    }
+    e.per_image.push_back(std::move(score));
+  }
+  if (with_instances) e.instances = all_instances.result();
+  e.seconds = seconds_since(start);
+  e.images_per_second = e.seconds > 0 ? pairs.size() / e.seconds : 0;
+  return e;
+}
+
+}  // namespace hemapath
