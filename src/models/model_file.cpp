@@ -98,8 +98,8 @@ void check_task(const nlohmann::json& j, const std::string& source, const std::s
   HP_CHECK(j.value("format", "") == "hemapath-model", ModelFileError, "model file '", source,
            "' has no hemapath-model header");
   const std::string found = j.value("task", "");
-  HP_CHECK(found == task, ModelFileError, "model file '", source, "' is a ",
-           found.empty() ? "model of unknown task" : found + " model", ": expected ", what);
+  HP_CHECK(found == task, ModelFileError, "model file '", source, "' holds ",
+           found.empty() ? "a model of unknown task" : "a model of task '" + found + "'", ": expected ", what);
 }
 
 // Builds the network a header describes (an unknown architecture is the file's fault) and

@@ -16,7 +16,7 @@
 #include "hemapath/models/model_file.h"
 #include "hemapath/models/pretrained.h"
 #include "hemapath/models/segmenter_registry.h"
-#include "hemapath/train/checkpoint.h"
+#include "hemapath/train/epoch_loop.h"
 #include "hemapath/train/freezing.h"
 #include "hemapath/train/segmentation_evaluation.h"
 #include "hemapath/train/segmentation_loss.h"
@@ -25,8 +25,6 @@ namespace hemapath {
 namespace fs = std::filesystem;
 
 namespace {
-
-const char* kCheckpointName = "checkpoint.pt";
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -150,9 +148,7 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
   auto log = logger("train");
   const auto started = std::chrono::steady_clock::now();
   const fs::path dir(options.out_dir);
-  HP_CHECK(!options.out_dir.empty(), InputError, "--out: a folder for the run is required");
-  HP_CHECK(options.resume || !fs::exists(dir / kCheckpointName), InputError, "--out '", options.out_dir,
-           "' already holds a training run: pass --resume to continue it or choose another folder");
+  check_run_folder(options.out_dir, options.resume);
   const nlohmann::json config_json = config.to_json();
   seed_everything(config.seed);
 
@@ -178,27 +174,14 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
     log->info("pretrained: {}", result.pretrained);
   }
   model->to(options.device);
-  const std::vector<std::string> frozen = frozen_prefixes(*model, config.freeze);
-  const ParameterPartition parameters = partition_parameters(*model, frozen);
-  auto optimizer = make_optimizer(config.optimizer, parameters.trainable);
-  if (!parameters.frozen.empty()) optimizer->add_param_group(torch::optim::OptimizerParamGroup(parameters.frozen));
-  const double unfreeze_lr = config.freeze.unfreeze_lr > 0 ? config.freeze.unfreeze_lr : config.optimizer.lr / 10;
-  LrSchedule schedule(config.schedule, config.optimizer.lr, config.epochs);
-
-  TrainingProgress state;
-  if (options.resume) {
-    state = TrainingProgress::from_json(load_training_checkpoint(dir / kCheckpointName, *model, *optimizer, config_json));
-    schedule.load_state(state.schedule_state);
-    log->info("resuming at epoch {} of {}", state.next_epoch + 1, config.epochs);
-  } else {
-    state.normalization = config.normalization;
-    if (state.normalization.needs_statistics) {
-      std::vector<cv::Mat> images;
-      for (size_t i : split.train) images.push_back(dataset.image(i));
-      auto [mean, stdev] = channel_statistics(images);
-      state.normalization.set_statistics(mean, stdev);
-    }
-  }
+  EpochLoop loop(*model, frozen_prefixes(*model, config.freeze), config.optimizer, config.schedule, config.freeze,
+                 config.epochs, dir, config_json);
+  loop.start(options.resume, config.normalization, [&] {
+    std::vector<cv::Mat> images;
+    for (size_t i : split.train) images.push_back(dataset.image(i));
+    return images;
+  });
+  const TrainingProgress& state = loop.progress();
   dataset.set_normalization(state.normalization);
 
   fs::create_directories(dir);
@@ -213,23 +196,15 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
   header.output_stride = model->output_stride();
   header.normalization = state.normalization;
   header.instances = instance_options_to_json(config.instances);
-  const fs::path best_path = dir / "best.hpm", last_path = dir / "last.hpm";
 
   result.train_size = split.train.size();
   result.val_size = split.val.size();
   result.test_size = split.test.size();
   int epochs_this_run = 0;
-  for (int epoch = state.next_epoch; epoch < config.epochs && !state.stopped_early; ++epoch) {
+  for (int epoch = state.next_epoch; loop.runs(epoch); ++epoch) {
     if (options.stop_after_epochs > 0 && epochs_this_run == options.stop_after_epochs) break;
     const auto epoch_start = std::chrono::steady_clock::now();
-    const double lr = schedule.lr_for_epoch(epoch);
-    set_learning_rate(*optimizer, lr);
-    model->train();
-    if (!frozen.empty()) {
-      const bool frozen_now = frozen_in_epoch(config.freeze, epoch);
-      set_frozen(*model, frozen, frozen_now);
-      optimizer->param_groups().at(1).options().set_lr(frozen_now ? 0 : unfreeze_lr * lr / config.optimizer.lr);
-    }
+    const double lr = loop.begin_epoch(epoch);
 
     const std::vector<size_t> order = epoch_order(split.train, config.patches_per_image, config.seed, epoch);
     BatchLoader loader([&dataset](size_t i, bool, uint64_t seed) { return dataset.patch(i, seed); }, dataset.size(),
@@ -237,7 +212,7 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
                        /*drop_last=*/order.size() > static_cast<size_t>(config.batch_size));
     Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs),
                       static_cast<int64_t>(loader.num_batches()) * config.batch_size, "patch");
-    const PassTotals pass = train_one_pass(*model, *optimizer, loader, config.loss, options.device, progress, epoch);
+    const PassTotals pass = train_one_pass(*model, loop.optimizer(), loader, config.loss, options.device, progress, epoch);
 
     SegmentationEpochRecord record;
     record.epoch = epoch + 1;
@@ -260,8 +235,6 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
       metrics["val"]["foreground_miou"] = record.val_foreground_miou;
     }
     record.seconds = seconds_since(epoch_start);
-    schedule.observe(value);
-    state.history.push_back(record.to_json());
     if (split.val.empty())
       log->info("epoch {}/{}: lr {:.2e} train loss {:.4f} | {:.1f} patches/s train", epoch + 1, config.epochs, lr,
                 record.train_loss, record.train_patches_per_second);
@@ -275,17 +248,7 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
                        {"seed", config.seed},           {"train_images", split.train.size()},
                        {"val_images", split.val.size()}, {"test_images", split.test.size()}};
     header.metrics = metrics;
-    const nlohmann::json header_json = header.to_json();
-    if (state.record(value, epoch + 1, config.early_stop_patience)) {
-      save_model_file(best_path.string(), header_json, *model);
-    } else if (state.stopped_early) {
-      log->info("early stop: no {} improvement for {} epochs (best epoch {})", config.monitor,
-                config.early_stop_patience, state.best_epoch);
-    }
-    save_model_file(last_path.string(), header_json, *model);
-    state.next_epoch = epoch + 1;
-    state.schedule_state = schedule.state();
-    save_training_checkpoint(dir / kCheckpointName, *model, *optimizer, state.to_json(config_json));
+    loop.end_epoch(epoch, value, record.to_json(), header.to_json(), config.early_stop_patience, config.monitor);
     write_history(dir, records(state.history), split.val.empty() ? "train loss" : config.monitor);
     ++epochs_this_run;
   }
@@ -295,8 +258,8 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
   result.best_value = state.best_value;
   result.stopped_early = state.stopped_early;
   result.complete = state.stopped_early || state.next_epoch >= config.epochs;
-  result.best_model = best_path.string();
-  result.last_model = last_path.string();
+  result.best_model = loop.best_path().string();
+  result.last_model = loop.last_path().string();
   result.seconds = seconds_since(started);
   return result;
 }

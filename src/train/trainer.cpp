@@ -21,7 +21,7 @@
 #include "hemapath/models/pretrained.h"
 #include "hemapath/models/registry.h"
 #include "hemapath/train/batch_norm_recalibration.h"
-#include "hemapath/train/checkpoint.h"
+#include "hemapath/train/epoch_loop.h"
 #include "hemapath/train/evaluate.h"
 #include "hemapath/train/freezing.h"
 
@@ -29,8 +29,6 @@ namespace hemapath {
 namespace fs = std::filesystem;
 
 namespace {
-
-const char* kCheckpointName = "checkpoint.pt";
 
 double monitored_value(const std::string& monitor, const EvalResult& eval) {
   return monitor == "loss" ? -eval.loss : metric_by_name(eval.report, monitor);
@@ -174,9 +172,7 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
   auto log = logger("train");
   const auto started = std::chrono::steady_clock::now();
   const fs::path dir(options.out_dir);
-  HP_CHECK(!options.out_dir.empty(), InputError, "--out: a folder for the run is required");
-  HP_CHECK(options.resume || !fs::exists(dir / kCheckpointName), InputError, "--out '", options.out_dir,
-           "' already holds a training run: pass --resume to continue it or choose another folder");
+  check_run_folder(options.out_dir, options.resume);
   const nlohmann::json config_json = config.to_json();
   seed_everything(config.seed);
 
@@ -204,31 +200,14 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
     log->info("pretrained: {}", result.pretrained);
   }
   model->to(options.device);
-  // Frozen stages sit in a second parameter group, whose learning rate applies once they thaw.
-  const std::vector<std::string> frozen = frozen_prefixes(*model, config.freeze);
-  const ParameterPartition parameters = partition_parameters(*model, frozen);
-  auto optimizer = make_optimizer(config.optimizer, parameters.trainable);
-  if (!parameters.frozen.empty())
-    optimizer->add_param_group(torch::optim::OptimizerParamGroup(parameters.frozen));
-  const double unfreeze_lr = config.freeze.unfreeze_lr > 0 ? config.freeze.unfreeze_lr : config.optimizer.lr / 10;
-  LrSchedule schedule(config.schedule, config.optimizer.lr, config.epochs);
-
-  TrainingProgress state;
-  if (options.resume) {
-    state = TrainingProgress::from_json(load_training_checkpoint(dir / kCheckpointName, *model, *optimizer, config_json));
-    schedule.load_state(state.schedule_state);
-    log->info("resuming at epoch {} of {}", state.next_epoch + 1, config.epochs);
-  } else {
-    state.normalization = config.normalization;
-    if (state.normalization.needs_statistics) {
-      std::vector<cv::Mat> crops;
-      for (size_t i : split.train) crops.push_back(dataset.crop(i));
-      auto [mean, stdev] = channel_statistics(crops);
-      state.normalization.set_statistics(mean, stdev);
-      log->info("normalisation statistics from the training split: mean {:.3f} {:.3f} {:.3f}, std {:.3f} {:.3f} {:.3f}",
-                mean[0], mean[1], mean[2], stdev[0], stdev[1], stdev[2]);
-    }
-  }
+  EpochLoop loop(*model, frozen_prefixes(*model, config.freeze), config.optimizer, config.schedule, config.freeze,
+                 config.epochs, dir, config_json);
+  loop.start(options.resume, config.normalization, [&] {
+    std::vector<cv::Mat> crops;
+    for (size_t i : split.train) crops.push_back(dataset.crop(i));
+    return crops;
+  });
+  const TrainingProgress& state = loop.progress();
   dataset.set_normalization(state.normalization);
 
   torch::Tensor class_weight;
@@ -252,32 +231,22 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
   header.classes = data.class_names;
   header.crop = config.crop;
   header.normalization = state.normalization;
-  const fs::path best_path = dir / "best.hpm", last_path = dir / "last.hpm";
 
   result.train_size = split.train.size();
   result.val_size = split.val.size();
   result.test_size = split.test.size();
   int epochs_this_run = 0;
-  for (int epoch = state.next_epoch; epoch < config.epochs && !state.stopped_early; ++epoch) {
+  for (int epoch = state.next_epoch; loop.runs(epoch); ++epoch) {
     if (options.stop_after_epochs > 0 && epochs_this_run == options.stop_after_epochs) break;
     const auto epoch_start = std::chrono::steady_clock::now();
-    const double lr = schedule.lr_for_epoch(epoch);
-    set_learning_rate(*optimizer, lr);
-    model->train();
-    if (!frozen.empty()) {
-      const bool frozen_now = frozen_in_epoch(config.freeze, epoch);
-      set_frozen(*model, frozen, frozen_now);
-      optimizer->param_groups().at(1).options().set_lr(frozen_now ? 0 : unfreeze_lr * lr / config.optimizer.lr);
-      if (epoch + 1 == config.freeze.unfreeze_epoch)
-        log->info("epoch {}: the frozen stages join training at lr {:.2e}", epoch + 1, unfreeze_lr * lr / config.optimizer.lr);
-    }
+    const double lr = loop.begin_epoch(epoch);
 
     std::vector<size_t> order = epoch_order(config, split.train, labels, num_classes, epoch);
     BatchLoader loader(dataset, order, config.batch_size, /*augment=*/true, config.seed, epoch,
                        std::max(1, config.workers), /*drop_last=*/order.size() > static_cast<size_t>(config.batch_size));
     Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs),
                       static_cast<int64_t>(loader.num_batches()) * config.batch_size, "img");
-    const PassTotals pass = train_one_pass(*model, *optimizer, loader, loss_options, options.device, progress, epoch);
+    const PassTotals pass = train_one_pass(*model, loop.optimizer(), loader, loss_options, options.device, progress, epoch);
     if (config.bn_recalibration) {
       BatchLoader images(dataset, split.train, config.batch_size, /*augment=*/false, config.seed, epoch,
                          std::max(1, config.workers));
@@ -312,8 +281,6 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
       metrics["val"]["loss"] = val.loss;
     }
     record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-    schedule.observe(value);
-    state.history.push_back(record.to_json());
     log->info("epoch {}/{}: lr {:.2e} train loss {:.4f} acc {:.3f} | val loss {:.4f} acc {:.3f} macro-F1 {:.3f} | "
               "{:.1f} img/s train, {:.1f} img/s inference",
               epoch + 1, config.epochs, lr, record.train_loss, record.train_accuracy, record.val_loss,
@@ -323,17 +290,7 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
                        {"train_images", split.train.size()}, {"val_images", split.val.size()},
                        {"test_images", split.test.size()}};
     header.metrics = metrics;
-    const nlohmann::json header_json = header.to_json();
-    if (state.record(value, epoch + 1, config.early_stop_patience)) {
-      save_model_file(best_path.string(), header_json, *model);
-    } else if (state.stopped_early) {
-      log->info("early stop: no {} improvement for {} epochs (best epoch {})", config.monitor,
-                config.early_stop_patience, state.best_epoch);
-    }
-    save_model_file(last_path.string(), header_json, *model);
-    state.next_epoch = epoch + 1;
-    state.schedule_state = schedule.state();
-    save_training_checkpoint(dir / kCheckpointName, *model, *optimizer, state.to_json(config_json));
+    loop.end_epoch(epoch, value, record.to_json(), header.to_json(), config.early_stop_patience, config.monitor);
     write_history(dir, records(state.history), config.monitor);
     ++epochs_this_run;
   }
@@ -343,8 +300,8 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
   result.best_value = state.best_value;
   result.stopped_early = state.stopped_early;
   result.complete = state.stopped_early || state.next_epoch >= config.epochs;
-  result.best_model = best_path.string();
-  result.last_model = last_path.string();
+  result.best_model = loop.best_path().string();
+  result.last_model = loop.last_path().string();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }

@@ -84,16 +84,16 @@ TEST_F(Cli, BadInputsAreNamedWithExitCodeTwoAndNoOutput) {
   }();
   test::write_file(dir_ / "cut.hpm", bytes.substr(0, bytes.size() - 10));
   expect_usage_error("predict --model " + dir_ / "cut.hpm" + " " + image(0) + " --out " + out, "truncated");
-  nlohmann::json seg = read_model_header(model_);
-  seg["task"] = "segmentation";
+  nlohmann::json other_task = read_model_header(model_);
+  other_task["task"] = "autoencoder";
   {
     torch::manual_seed(1);
     ClassifierOptions o;
     o.num_classes = 4;
     o.extra = {{"width", 0.25}};
-    save_model_file(dir_ / "seg.hpm", seg, *create_classifier("separable_cnn", o));
+    save_model_file(dir_ / "other_task.hpm", other_task, *create_classifier("separable_cnn", o));
   }
-  expect_usage_error("predict --model " + dir_ / "seg.hpm" + " " + image(0) + " --out " + out, "segmentation model");
+  expect_usage_error("predict --model " + dir_ / "other_task.hpm" + " " + image(0) + " --out " + out, "task 'autoencoder': expected a classification model");
   EXPECT_FALSE(fs::exists(out));
 
   // Configs: unreadable, malformed, a misspelt key, a bad value, an unknown class, an empty set.

@@ -82,7 +82,7 @@ TEST(ModelFile, TruncatedDamagedAndForeignFilesAreNamed) {
   seg["task"] = "segmentation";
   torch::manual_seed(0);
   save_model_file(dir / "seg.hpm", seg, *create_classifier("separable_cnn", small_header().options));
-  expect_error(dir / "seg.hpm", "segmentation model");
+  expect_error(dir / "seg.hpm", "task 'segmentation': expected a classification model");
 
   nlohmann::json wrong_arch = small_header().to_json();
   wrong_arch["arch"] = "resnet18";

@@ -1,0 +1,69 @@
+#pragma once
+/// What every trainer does around its epochs: the run folder, an optimiser whose frozen
+/// backbone stages sit in their own parameter group (thawed at train.freeze.unfreeze_epoch
+/// with their own learning rate), the learning-rate schedule, the resumable loop state, and
+/// after each epoch the best and last model files and the checkpoint.
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <torch/torch.h>
+
+#include "hemapath/train/checkpoint.h"
+#include "hemapath/train/optimizer.h"
+#include "hemapath/train/train_config.h"
+
+namespace hemapath {
+
+/// InputError when `out_dir` is empty, or holds a run and `resume` is false. Trainers call it
+/// before reading any data, so a wrong folder costs nothing.
+void check_run_folder(const std::string& out_dir, bool resume);
+
+class EpochLoop {
+ public:
+  /// `model` on its device; `frozen` the module prefixes train.freeze covers (freezing.h).
+  EpochLoop(torch::nn::Module& model, std::vector<std::string> frozen, const OptimizerConfig& optimizer,
+            const ScheduleConfig& schedule, const FreezeConfig& freeze, int epochs, std::filesystem::path dir,
+            nlohmann::json config);
+
+  /// With `resume`, restores model, optimiser, RNG, schedule and loop state from the run
+  /// folder's checkpoint (InputError as load_training_checkpoint); otherwise starts at epoch 0
+  /// with `normalization`, fitting its statistics, when it needs them, on `training_images()`.
+  /// progress().normalization is then what the data must use.
+  void start(bool resume, const Normalization& normalization,
+             const std::function<std::vector<cv::Mat>()>& training_images);
+  TrainingProgress& progress() { return progress_; }
+  torch::optim::Optimizer& optimizer() { return *optimizer_; }
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path best_path() const { return dir_ / "best.hpm"; }
+  std::filesystem::path last_path() const { return dir_ / "last.hpm"; }
+  /// Whether 0-based `epoch` is still to run.
+  bool runs(int epoch) const { return epoch < epochs_ && !progress_.stopped_early; }
+
+  /// Before 0-based `epoch`: sets its learning rate, puts the model in training mode and
+  /// freezes or thaws the frozen stages. Returns the learning rate.
+  double begin_epoch(int epoch);
+  /// After it: appends `record` to the history, reports `value` (the monitored figure, higher
+  /// is better) to the schedule and the early stopping, writes best.hpm when it improved,
+  /// last.hpm and the checkpoint. `header` is the model file header of this epoch.
+  void end_epoch(int epoch, double value, const nlohmann::json& record, const nlohmann::json& header,
+                 int patience, const std::string& monitor);
+
+ private:
+  torch::nn::Module& model_;
+  std::vector<std::string> frozen_;
+  FreezeConfig freeze_;
+  double base_lr_, unfreeze_lr_;
+  int epochs_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  LrSchedule schedule_;
+  std::filesystem::path dir_;
+  nlohmann::json config_;
+  TrainingProgress progress_;
+};
+
+}  // namespace hemapath

@@ -1,0 +1,89 @@
+#include "hemapath/train/epoch_loop.h"
+
+#include "hemapath/core/error.h"
+#include "hemapath/core/log.h"
+#include "hemapath/models/model_file.h"
+#include "hemapath/train/freezing.h"
+
+namespace hemapath {
+namespace fs = std::filesystem;
+
+namespace {
+const char* kCheckpointName = "checkpoint.pt";
+}  // namespace
+
+void check_run_folder(const std::string& out_dir, bool resume) {
+  HP_CHECK(!out_dir.empty(), InputError, "--out: a folder for the run is required");
+  HP_CHECK(resume || !fs::exists(fs::path(out_dir) / kCheckpointName), InputError, "--out '", out_dir,
+           "' already holds a training run: pass --resume to continue it or choose another folder");
+}
+
+EpochLoop::EpochLoop(torch::nn::Module& model, std::vector<std::string> frozen, const OptimizerConfig& optimizer,
+                     const ScheduleConfig& schedule, const FreezeConfig& freeze, int epochs, fs::path dir,
+                     nlohmann::json config)
+    : model_(model),
+      frozen_(std::move(frozen)),
+      freeze_(freeze),
+      base_lr_(optimizer.lr),
+      unfreeze_lr_(freeze.unfreeze_lr > 0 ? freeze.unfreeze_lr : optimizer.lr / 10),
+      epochs_(epochs),
+      schedule_(schedule, optimizer.lr, epochs),
+      dir_(std::move(dir)),
+      config_(std::move(config)) {
+  // Frozen stages sit in a second parameter group, whose learning rate applies once they thaw.
+  const ParameterPartition parameters = partition_parameters(model_, frozen_);
+  optimizer_ = make_optimizer(optimizer, parameters.trainable);
+  if (!parameters.frozen.empty()) optimizer_->add_param_group(torch::optim::OptimizerParamGroup(parameters.frozen));
+}
+
+void EpochLoop::start(bool resume, const Normalization& normalization,
+                      const std::function<std::vector<cv::Mat>()>& training_images) {
+  if (resume) {
+    progress_ =
+        TrainingProgress::from_json(load_training_checkpoint(dir_ / kCheckpointName, model_, *optimizer_, config_));
+    schedule_.load_state(progress_.schedule_state);
+    logger("train")->info("resuming at epoch {} of {}", progress_.next_epoch + 1, epochs_);
+    return;
+  }
+  progress_ = TrainingProgress();
+  progress_.normalization = normalization;
+  if (!normalization.needs_statistics) return;
+  const auto [mean, stdev] = channel_statistics(training_images());
+  progress_.normalization.set_statistics(mean, stdev);
+  logger("train")->info(
+      "normalisation statistics from the training split: mean {:.3f} {:.3f} {:.3f}, std {:.3f} {:.3f} {:.3f}", mean[0],
+      mean[1], mean[2], stdev[0], stdev[1], stdev[2]);
+}
+
+double EpochLoop::begin_epoch(int epoch) {
+  const double lr = schedule_.lr_for_epoch(epoch);
+  set_learning_rate(*optimizer_, lr);
+  model_.train();
+  if (!frozen_.empty()) {
+    const bool frozen_now = frozen_in_epoch(freeze_, epoch);
+    set_frozen(model_, frozen_, frozen_now);
+    const double thawed_lr = unfreeze_lr_ * lr / base_lr_;  // follows the schedule's shape
+    optimizer_->param_groups().at(1).options().set_lr(frozen_now ? 0 : thawed_lr);
+    if (epoch + 1 == freeze_.unfreeze_epoch)
+      logger("train")->info("epoch {}: the frozen stages join training at lr {:.2e}", epoch + 1, thawed_lr);
+  }
+  return lr;
+}
+
+void EpochLoop::end_epoch(int epoch, double value, const nlohmann::json& record, const nlohmann::json& header,
+                          int patience, const std::string& monitor) {
+  schedule_.observe(value);
+  progress_.history.push_back(record);
+  if (progress_.record(value, epoch + 1, patience)) {
+    save_model_file(best_path().string(), header, model_);
+  } else if (progress_.stopped_early) {
+    logger("train")->info("early stop: no {} improvement for {} epochs (best epoch {})", monitor, patience,
+                          progress_.best_epoch);
+  }
+  save_model_file(last_path().string(), header, model_);
+  progress_.next_epoch = epoch + 1;
+  progress_.schedule_state = schedule_.state();
+  save_training_checkpoint(dir_ / kCheckpointName, model_, *optimizer_, progress_.to_json(config_));
+}
+
+}  // namespace hemapath
