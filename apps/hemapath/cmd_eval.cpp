@@ -55,9 +55,9 @@ void run_segmentation_eval(const EvalCommand& cmd, const c10::Device& device) {
   const SegmentationEvaluation e = evaluate_segmentation(predictor, set.pairs, set.spec, cells);
 
   std::printf("%s on %s\n", cmd.model.c_str(), set.description.c_str());
-  std::printf("pixel accuracy %.4f  mean IoU %.4f  foreground mIoU %.4f  mean Dice %.4f\n",
+  std::printf("pixel accuracy %.4f  mean IoU %.4f  foreground mIoU %.4f  mean Dice %.4f  foreground IoU %.4f\n",
               e.confusion.pixel_accuracy(), e.confusion.mean_iou(), foreground_mean_iou(e.confusion),
-              e.confusion.mean_dice());
+              e.confusion.mean_dice(), e.foreground.iou()[1]);
   std::printf("%-14s %9s %9s\n", "class", "IoU", "Dice");
   const std::vector<double> iou = e.confusion.iou(), dice = e.confusion.dice();
   for (size_t c = 0; c < header.classes.size(); ++c)
@@ -66,7 +66,9 @@ void run_segmentation_eval(const EvalCommand& cmd, const c10::Device& device) {
     const InstanceMetrics& m = *e.instances;
     std::printf("cells (%s): %lld true, %lld predicted; at IoU 0.5 precision %.4f recall %.4f F1 %.4f; "
                 "DSB mAP %.4f; AJI %.4f\n",
-                cells.watershed ? "watershed" : "connected components", static_cast<long long>(m.truth_instances),
+                !cells.watershed                     ? "connected components"
+                : header.target == "boundary" ? "grown from predicted interiors"
+                                              : "distance-transform watershed", static_cast<long long>(m.truth_instances),
                 static_cast<long long>(m.pred_instances), m.precision, m.recall, m.f1, m.dsb_map, m.aji);
   }
   std::printf("inference: %.1f images/s (%zu images in %.2f s, decoding and cell extraction included)\n",

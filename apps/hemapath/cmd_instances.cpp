@@ -24,8 +24,7 @@ struct InstancesCommand {
   std::string map, image, out, type = "auto", object_type = "detection";
   std::vector<int> foreground;
   std::vector<std::string> classes;
-  InstanceOptions options;
-  bool no_watershed = false, no_fill_holes = false;
+  CellFlags cells;
 };
 
 // An 8-bit map is read as an index mask when classes are named or chosen, or when it holds
@@ -52,9 +51,7 @@ double median(std::vector<double> v) {
 
 void run_instances(InstancesCommand cmd, const GlobalOptions& global) {
   apply_global(global);
-  cmd.options.watershed = !cmd.no_watershed;
-  cmd.options.fill_holes = !cmd.no_fill_holes;
-  validate(cmd.options);
+  const InstanceOptions options = cmd.cells.applied_to({});
 
   // Everything is read and checked before the first file is written.
   const cv::Mat map = read_mask(cmd.map);
@@ -81,9 +78,9 @@ void run_instances(InstancesCommand cmd, const GlobalOptions& global) {
 
   cv::Mat labels;
   if (type == "probability")
-    labels = extract_instances_from_probability(map, cmd.options);
+    labels = extract_instances_from_probability(map, options);
   else if (type == "index")
-    labels = extract_instances_from_classes(map, cmd.foreground, cmd.options);
+    labels = extract_instances_from_classes(map, cmd.foreground, options);
   else
     labels = instance_map_32s(map, "instance mask '" + cmd.map + "'");
 
@@ -131,10 +128,10 @@ void run_instances(InstancesCommand cmd, const GlobalOptions& global) {
   // An instance mask is measured as is: the extraction options did not apply to it.
   if (type != "instances")
     summary["options"] = {
-        {"threshold", cmd.options.threshold},          {"foreground", cmd.foreground},
-        {"watershed", cmd.options.watershed},          {"marker_height_px", cmd.options.marker_height},
-        {"min_distance_px", cmd.options.min_distance}, {"min_area_px", cmd.options.min_area},
-        {"max_area_px", cmd.options.max_area},         {"fill_holes", cmd.options.fill_holes}};
+        {"threshold", options.threshold},          {"foreground", cmd.foreground},
+        {"watershed", options.watershed},          {"marker_height_px", options.marker_height},
+        {"min_distance_px", options.min_distance}, {"min_area_px", options.min_area},
+        {"max_area_px", options.max_area},         {"fill_holes", options.fill_holes}};
   write_text_atomic(out / "summary.json", summary.dump(2) + "\n");
 
   std::printf("%zu cells (mean area %.1f px) in %s (%s map, %dx%d px) -> %s\n", cells.size(), mean_area,
@@ -157,23 +154,11 @@ void setup_instances(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::IsMember({"auto", "probability", "index", "instances"}));
   sub->add_option("--image", cmd->image, "The image MAP belongs to (same size): overlay.png and mean colours");
   sub->add_option("--out", cmd->out, "Output folder (default runs/instances/<MAP stem>)");
-  sub->add_option("--threshold", cmd->options.threshold, "Probability maps: foreground where p >= threshold")
-      ->check(CLI::Range(0.0, 1.0));
   sub->add_option("--foreground", cmd->foreground, "Index masks: classes that make up cells (default: all non-zero)")
       ->delimiter(',');
   sub->add_option("--classes", cmd->classes, "Index masks: names of classes 1, 2, ... (comma-separated)")
       ->delimiter(',');
-  sub->add_flag("--no-watershed", cmd->no_watershed, "One instance per connected component (no splitting)");
-  sub->add_flag("--no-fill-holes", cmd->no_fill_holes, "Keep holes inside the foreground");
-  sub->add_option("--min-area", cmd->options.min_area, "Drop instances smaller than this (px)")
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--max-area", cmd->options.max_area, "Drop instances larger than this (px); 0 = no limit")
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--min-distance", cmd->options.min_distance, "Merge watershed seeds closer than this (px)")
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--marker-height", cmd->options.marker_height,
-                  "Depth (px) a distance-map peak needs to seed its own cell; larger splits less")
-      ->check(CLI::PositiveNumber);
+  add_cell_flags(*sub, cmd->cells);
   sub->add_option("--object-type", cmd->object_type, "GeoJSON objectType for QuPath")
       ->check(CLI::IsMember({"detection", "annotation"}));
   sub->callback([cmd, &global] { run_instances(*cmd, global); });

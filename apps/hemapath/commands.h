@@ -30,13 +30,15 @@ struct ComputeFlags {
 /// Adds --threads and --device; with `batches`, also --batch-size and --workers.
 void add_compute_flags(CLI::App& sub, ComputeFlags& flags, bool batches);
 
-/// Segmentation: changes to how cells are cut out of a predicted map (--no-watershed,
-/// --threshold, --min-area); unset flags keep what the model was trained with.
+/// How cells are cut out of a map (--threshold, --no-watershed, --min-area, --max-area,
+/// --marker-height, --min-distance, --no-fill-holes); unset flags keep the defaults given to
+/// applied_to (a model's own settings, or InstanceOptions' defaults).
 struct CellFlags {
-  bool no_watershed = false;
-  std::optional<double> threshold;
-  std::optional<int> min_area;
-  InstanceOptions applied_to(InstanceOptions options) const;
+  bool no_watershed = false, no_fill_holes = false;
+  std::optional<double> threshold, marker_height;
+  std::optional<int> min_area, max_area, min_distance;
+  /// `defaults` with the given flags applied; ConfigError (naming the field) when invalid.
+  InstanceOptions applied_to(InstanceOptions defaults) const;
 };
 void add_cell_flags(CLI::App& sub, CellFlags& flags);
 

@@ -25,18 +25,28 @@ void add_compute_flags(CLI::App& sub, ComputeFlags& flags, bool batches) {
 
 InstanceOptions CellFlags::applied_to(InstanceOptions options) const {
   if (no_watershed) options.watershed = false;
+  if (no_fill_holes) options.fill_holes = false;
   if (threshold) options.threshold = *threshold;
+  if (marker_height) options.marker_height = *marker_height;
   if (min_area) options.min_area = *min_area;
+  if (max_area) options.max_area = *max_area;
+  if (min_distance) options.min_distance = *min_distance;
+  validate(options);
   return options;
 }
 
 void add_cell_flags(CLI::App& sub, CellFlags& flags) {
-  sub.add_flag("--no-watershed", flags.no_watershed,
-               "Segmentation: one cell per connected component (touching cells are not split)");
-  sub.add_option("--threshold", flags.threshold, "Segmentation: foreground where p >= threshold (default: the model's)")
-      ->check(CLI::Range(0.0, 1.0));
-  sub.add_option("--min-area", flags.min_area, "Segmentation: drop cells smaller than this, px (default: the model's)")
+  sub.add_option("--threshold", flags.threshold, "Foreground where p >= threshold")->check(CLI::Range(0.0, 1.0));
+  sub.add_flag("--no-watershed", flags.no_watershed, "One cell per connected component (touching cells not split)");
+  sub.add_flag("--no-fill-holes", flags.no_fill_holes, "Keep holes inside the foreground");
+  sub.add_option("--min-area", flags.min_area, "Drop cells smaller than this (px)")->check(CLI::NonNegativeNumber);
+  sub.add_option("--max-area", flags.max_area, "Drop cells larger than this (px); 0 = no limit")
       ->check(CLI::NonNegativeNumber);
+  sub.add_option("--min-distance", flags.min_distance, "Merge watershed seeds closer than this (px)")
+      ->check(CLI::NonNegativeNumber);
+  sub.add_option("--marker-height", flags.marker_height,
+                 "Depth (px) a distance-map peak needs to seed its own cell; larger splits less")
+      ->check(CLI::PositiveNumber);
 }
 }  // namespace hemapath::cli
 

@@ -44,7 +44,7 @@ void predict_segmentation(const std::string& model, const std::vector<std::strin
     const cv::Mat rgb = read_image_rgb(s.image_path);
     const SegmentationMaps maps = predictor.predict(rgb);
     const cv::Mat foreground = maps.foreground();
-    const cv::Mat labels = extract_instances_from_probability(foreground, options);
+    const cv::Mat labels = predictor.cells(maps, options);
     std::vector<CellMeasurement> measured = measure_instances(labels, rgb);
     assign_majority_class(measured, labels, maps.classes, 1);
     const fs::path dir = fs::path(out) / fs::path(s.image_path).stem();
@@ -67,7 +67,9 @@ void predict_segmentation(const std::string& model, const std::vector<std::strin
   }
   summary.write((fs::path(out) / "summary.csv").string());
   std::printf("%zu images segmented by %s: %zu cells (%s)\n", samples.size(), model.c_str(), total_cells,
-              options.watershed ? "touching cells split by watershed" : "connected components");
+              !options.watershed                             ? "connected components"
+              : predictor.header().target == "boundary" ? "grown from predicted interiors"
+                                                        : "touching cells split by watershed");
   std::printf("results: %s/<image>/{classes,foreground,instances,overlay}.png, cells.csv, cells.geojson; %s/summary.csv\n",
               out.c_str(), out.c_str());
 }

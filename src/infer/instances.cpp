@@ -136,6 +136,28 @@ cv::Mat split_component(const cv::Mat& mask, const InstanceOptions& o) {
   return flood_from_markers(dist, mask, markers);
 }
 
+// Drops instances outside [min_area, max_area] and numbers the rest 1..N in raster order of
+// their first pixel. `raw` holds ids 0..count-1 (0 background).
+cv::Mat filter_and_number(const cv::Mat& raw, int count, const InstanceOptions& options) {
+  std::vector<int64_t> area(count, 0);
+  for (int y = 0; y < raw.rows; ++y)
+    for (int x = 0; x < raw.cols; ++x) ++area[raw.at<int>(y, x)];
+  std::vector<int> new_id(count, -1);
+  new_id[0] = 0;
+  int kept = 0;
+  cv::Mat labels = cv::Mat::zeros(raw.size(), CV_32S);
+  for (int y = 0; y < raw.rows; ++y)
+    for (int x = 0; x < raw.cols; ++x) {
+      const int id = raw.at<int>(y, x);
+      if (new_id[id] < 0) {
+        const bool keep = area[id] >= options.min_area && (options.max_area == 0 || area[id] <= options.max_area);
+        new_id[id] = keep ? ++kept : 0;
+      }
+      labels.at<int>(y, x) = new_id[id];
+    }
+  return labels;
+}
+
 }  // namespace
 
 void validate(const InstanceOptions& o) {
@@ -220,24 +242,27 @@ cv::Mat extract_instances(const cv::Mat& foreground, const InstanceOptions& opti
     next += static_cast<int>(pieces);
   }
 
-  // Size filter, then consecutive ids in raster order of each instance's first pixel.
-  std::vector<int64_t> area(next, 0);
-  for (int y = 0; y < raw.rows; ++y)
-    for (int x = 0; x < raw.cols; ++x) ++area[raw.at<int>(y, x)];
-  std::vector<int> new_id(next, -1);
-  new_id[0] = 0;
-  int count = 0;
-  cv::Mat labels = cv::Mat::zeros(raw.size(), CV_32S);
-  for (int y = 0; y < raw.rows; ++y)
-    for (int x = 0; x < raw.cols; ++x) {
-      const int id = raw.at<int>(y, x);
-      if (new_id[id] < 0) {
-        const bool keep = area[id] >= options.min_area && (options.max_area == 0 || area[id] <= options.max_area);
-        new_id[id] = keep ? ++count : 0;
-      }
-      labels.at<int>(y, x) = new_id[id];
-    }
-  return labels;
+  return filter_and_number(raw, next, options);
+}
+
+cv::Mat extract_instances_from_seeds(const cv::Mat& foreground, const cv::Mat& seeds, const InstanceOptions& options) {
+  validate(options);
+  if (foreground.empty()) return cv::Mat(foreground.size(), CV_32S, cv::Scalar(0));
+  HP_CHECK(foreground.channels() == 1 && foreground.depth() == CV_8U && seeds.type() == CV_8U &&
+               seeds.size() == foreground.size(),
+           InputError, "foreground and seed masks must be single-channel CV_8U of one size");
+  cv::Mat fg = foreground != 0;
+  if (options.fill_holes) fg = fill_holes(fg);
+  cv::Mat markers;
+  int next = cv::connectedComponents((seeds != 0) & fg, markers, 8, CV_32S);
+  cv::Mat dist;
+  cv::distanceTransform(fg, dist, cv::DIST_L2, cv::DIST_MASK_PRECISE, CV_32F);
+  cv::Mat raw = flood_from_markers(dist, fg, markers);
+  // Foreground no seed reached (a cell whose interior the network missed) stays one cell per component.
+  cv::Mat orphans;
+  const int n = cv::connectedComponents(fg & (raw == 0), orphans, 8, CV_32S);
+  for (int k = 1; k < n; ++k) raw.setTo(next++, orphans == k);
+  return filter_and_number(raw, next, options);
 }
 
 cv::Mat extract_instances_from_probability(const cv::Mat& probability, const InstanceOptions& options) {

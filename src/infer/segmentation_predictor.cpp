@@ -119,4 +119,11 @@ SegmentationMaps SegmentationPredictor::predict(const cv::Mat& rgb) const {
   return maps;
 }
 
+cv::Mat SegmentationPredictor::cells(const SegmentationMaps& maps, const InstanceOptions& options) const {
+  if (loaded_.header.target == "boundary" && options.watershed)
+    return extract_instances_from_seeds(foreground_from_probability(maps.foreground(), options.threshold),
+                                        maps.classes == 1, options);
+  return extract_instances_from_probability(maps.foreground(), options);
+}
+
 }  // namespace hemapath

@@ -208,6 +208,7 @@ nlohmann::json SegmenterHeader::to_json() const {
   j.update({{"arch", arch},
             {"options", {{"num_classes", options.num_classes}, {"in_channels", options.in_channels}, {"extra", options.extra}}},
             {"classes", classes},
+            {"target", target},
             {"input", {{"scale", scale}, {"channels", options.in_channels}, {"output_stride", output_stride}}},
             {"normalization", normalization.to_json()},
             {"instances", instances},
@@ -226,6 +227,7 @@ SegmenterHeader SegmenterHeader::from_json(const nlohmann::json& j, const std::s
     h.options.in_channels = o.at("in_channels").get<int64_t>();
     h.options.extra = o.at("extra");
     h.classes = j.at("classes").get<std::vector<std::string>>();
+    h.target = j.value("target", "classes");
     h.scale = j.at("input").at("scale").get<double>();
     h.output_stride = j.at("input").at("output_stride").get<int64_t>();
     h.normalization = Normalization::from_json(j.at("normalization"));
@@ -238,6 +240,8 @@ SegmenterHeader SegmenterHeader::from_json(const nlohmann::json& j, const std::s
   const size_t expected = h.options.num_classes == 1 ? 2 : static_cast<size_t>(h.options.num_classes);
   HP_CHECK(h.classes.size() >= 2 && h.classes.size() == expected, ModelFileError, "model file '", source, "' names ",
            h.classes.size(), " classes but its network has ", h.options.num_classes, " output channels");
+  HP_CHECK(h.target != "boundary" || h.classes.size() == 3, ModelFileError, "model file '", source,
+           "' has target 'boundary' but ", h.classes.size(), " classes: expected background, interior, boundary");
   HP_CHECK(h.scale > 0 && h.output_stride >= 1, ModelFileError, "model file '", source,
            "' has an invalid input scale or stride");
   return h;

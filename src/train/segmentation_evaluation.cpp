@@ -58,6 +58,7 @@ nlohmann::json SegmentationEvaluation::to_json(const std::vector<std::string>& c
   nlohmann::json j = {{"images", per_image.size()},
                       {"pixels", confusion.to_json(classes)},
                       {"foreground_miou", number_or_null(foreground_mean_iou(confusion))},
+                      {"foreground_iou", number_or_null(foreground.iou()[1])},
                       {"images_per_second", images_per_second}};
   if (instances) j["instances"] = instances->to_json();
   return j;
@@ -84,10 +85,11 @@ SegmentationEvaluation evaluate_segmentation(const SegmentationPredictor& predic
     SegmentationConfusion one(static_cast<int>(classes.size()));
     one.add(target, maps.classes);
     e.confusion.add(target, maps.classes);
+    e.foreground.add((target != 0) / 255, (maps.classes != 0) / 255);
     ImageSegmentationScore score{pair.image_path, finite_or_zero(one.pixel_accuracy()), foreground_mean_iou(one), {}};
     if (with_instances) {
       const cv::Mat truth = read_mask(pair.mask_path);
-      const cv::Mat cells = extract_instances_from_probability(maps.foreground(), instance_options);
+      const cv::Mat cells = predictor.cells(maps, instance_options);
       score.instances = evaluate_instances(truth, cells);
       all_instances.add(truth, cells);
     }

@@ -192,6 +192,7 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
   header.arch = config.arch;
   header.options = model_options;
   header.classes = config.data.classes;
+  header.target = config.data.mask_kind == "instance" ? config.data.target : "classes";
   header.scale = config.scale;
   header.output_stride = model->output_stride();
   header.normalization = state.normalization;

@@ -58,7 +58,7 @@ TEST_F(SegmentationCli, EvalScoresPixelsAndCellsOfTheTestSplit) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(contains(r.output, "test split of the model's training config (2 images)")) << r.output;
   EXPECT_TRUE(contains(r.output, "foreground mIoU")) << r.output;
-  EXPECT_TRUE(contains(r.output, "cells (watershed)")) << r.output;
+  EXPECT_TRUE(contains(r.output, "cells (distance-transform watershed)")) << r.output;
   EXPECT_TRUE(contains(r.output, "DSB mAP")) << r.output;
   std::ifstream in(*dir_ / "eval/report.json");
   const nlohmann::json report = nlohmann::json::parse(in);

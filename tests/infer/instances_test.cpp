@@ -52,6 +52,29 @@ TEST(Instances, TouchingDiscsAreOneComponentWithoutWatershedAndTwoWithIt) {
   EXPECT_EQ(count_instances(extract_instances(fg, options)), 1);
 }
 
+TEST(Instances, SeedsFromPredictedInteriorsSplitTouchingDiscsAndKeepUnseededCells) {
+  cv::Mat fg = touching_discs();
+  cv::circle(fg, {58, 34}, 4, cv::Scalar(255), cv::FILLED);  // a small cell without a seed
+  cv::Mat seeds = cv::Mat::zeros(fg.size(), CV_8U);
+  cv::circle(seeds, {20, 20}, 5, cv::Scalar(1), cv::FILLED);
+  cv::circle(seeds, {40, 20}, 5, cv::Scalar(1), cv::FILLED);
+  seeds.at<uint8_t>(2, 2) = 1;  // a seed outside the foreground starts nothing
+  InstanceOptions options;
+  const cv::Mat cells = extract_instances_from_seeds(fg, seeds, options);
+  ASSERT_EQ(count_instances(cells), 3);
+  EXPECT_EQ(cv::countNonZero(cells), cv::countNonZero(fg));  // every foreground pixel has a cell
+  EXPECT_EQ(cells.at<int>(20, 12), 1);
+  EXPECT_EQ(cells.at<int>(20, 48), 2);
+  EXPECT_EQ(cells.at<int>(34, 58), 3);
+  EXPECT_EQ(cells.at<int>(2, 2), 0);
+  const auto areas = areas_of(cells);
+  EXPECT_NEAR(areas[0], areas[1], 0.1 * areas[0]);  // the discs meet at their waist
+  options.min_area = 100;  // the size filter drops the small one
+  EXPECT_EQ(count_instances(extract_instances_from_seeds(fg, seeds, options)), 2);
+  EXPECT_EQ(count_instances(extract_instances_from_seeds(cv::Mat(), cv::Mat(), options)), 0);
+  EXPECT_THROW(extract_instances_from_seeds(fg, seeds(cv::Rect(0, 0, 10, 10)), options), InputError);
+}
+
 TEST(Instances, SeparateObjectsAndSizeFiltersAndConsecutiveIds) {
   cv::Mat fg = cv::Mat::zeros(60, 90, CV_8U);
   cv::circle(fg, {10, 10}, 3, cv::Scalar(255), cv::FILLED);   // 29 px

@@ -102,5 +102,43 @@ TEST(SegmentationPredictor, ModelFilesSegmentAnyImageSizeAtItsOwnSize) {
   EXPECT_THROW(SegmentationPredictor(path, torch::kCPU), ModelFileError);
 }
 
+TEST(SegmentationPredictor, BoundaryModelsGrowCellsFromTheirPredictedInteriors) {
+  test::ScratchDir dir;
+  SegmenterHeader header;
+  header.arch = "unet";
+  header.options.num_classes = 3;
+  header.options.extra = {{"depth", 2}, {"width", 4}};
+  header.classes = {"background", "cell", "boundary"};
+  header.target = "boundary";
+  header.output_stride = 4;
+  const std::string path = dir / "boundary.hpm";
+  save_model_file(path, header.to_json(), *small_unet(3));
+  SegmentationPredictor predictor(path, torch::kCPU);
+  EXPECT_EQ(predictor.header().target, "boundary");
+
+  // Maps of two touching discs whose interiors (class 1) are apart, the rim and waist boundary (2).
+  cv::Mat classes = cv::Mat::zeros(40, 64, CV_8U);
+  cv::circle(classes, {20, 20}, 12, cv::Scalar(2), cv::FILLED);
+  cv::circle(classes, {40, 20}, 12, cv::Scalar(2), cv::FILLED);
+  cv::circle(classes, {20, 20}, 7, cv::Scalar(1), cv::FILLED);
+  cv::circle(classes, {40, 20}, 7, cv::Scalar(1), cv::FILLED);
+  SegmentationMaps maps;
+  maps.classes = classes;
+  for (int c = 0; c < 3; ++c) {
+    cv::Mat p;
+    cv::Mat(classes == c).convertTo(p, CV_32F, 1.0 / 255);
+    maps.probabilities.push_back(p);
+  }
+  InstanceOptions options;
+  EXPECT_EQ(count_instances(predictor.cells(maps, options)), 2);
+  options.watershed = false;  // connected components of the foreground: one blob
+  EXPECT_EQ(count_instances(predictor.cells(maps, options)), 1);
+
+  header.classes = {"background", "cell"};  // a boundary model needs its three classes
+  header.options.num_classes = 1;
+  save_model_file(path, header.to_json(), *small_unet(1));
+  EXPECT_THROW(SegmentationPredictor(path, torch::kCPU), ModelFileError);
+}
+
 }  // namespace
 }  // namespace hemapath

@@ -41,8 +41,8 @@ TEST(SegmentationConfig, BundledConfigsLoad) {
   }
   const SegmentationTrainConfig nuclei =
       SegmentationTrainConfig::load((test::source_dir() / "configs/nuclei_unet.yaml").string());
-  EXPECT_EQ(nuclei.output_channels(), 1);  // two classes: one sigmoid output
-  EXPECT_EQ(nuclei.data.classes, (std::vector<std::string>{"background", "cell"}));
+  EXPECT_EQ(nuclei.output_channels(), 3);  // instance masks as background / interior / boundary
+  EXPECT_EQ(nuclei.data.classes, (std::vector<std::string>{"background", "cell", "boundary"}));
   EXPECT_TRUE(nuclei.instances.watershed);
   EXPECT_EQ(config_task((test::source_dir() / "configs/wbc_resnet18.yaml").string()), "classification");
 }

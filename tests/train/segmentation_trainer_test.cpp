@@ -74,6 +74,7 @@ TEST(SegmentationTrainer, LossFallsAndTheModelFileReloadsToTheRecordedFigures) {
   LoadedSegmenter last = load_segmenter(r.last_model, torch::kCPU);
   EXPECT_EQ(last.header.classes, (std::vector<std::string>{"background", "cell"}));
   EXPECT_TRUE(last.header.binary());
+  EXPECT_EQ(last.header.target, "foreground");
   EXPECT_EQ(last.header.output_stride, 4);
   EXPECT_DOUBLE_EQ(last.header.scale, 0.5);
   EXPECT_FALSE(last.header.normalization.needs_statistics);

@@ -57,6 +57,15 @@ cv::Mat foreground_from_classes(const cv::Mat& index_map, const std::vector<int>
 /// mask that is not single-channel CV_8U, ConfigError for bad options.
 cv::Mat extract_instances(const cv::Mat& foreground, const InstanceOptions& options);
 
+/// Instances of a foreground mask grown from seeds, for networks that learn cell interiors apart
+/// from cell boundaries: each 8-connected component of `seeds` (CV_8U, non-zero = interior,
+/// same size) within the foreground starts a cell, which claims foreground pixels deepest
+/// first (by the distance transform) until it meets its neighbours; foreground no seed reaches
+/// becomes one cell per component. Then the size filter and numbering of extract_instances.
+/// `watershed`, `marker_height` and `min_distance` do not apply. InputError for masks of other
+/// types or sizes.
+cv::Mat extract_instances_from_seeds(const cv::Mat& foreground, const cv::Mat& seeds, const InstanceOptions& options);
+
 /// extract_instances(foreground_from_probability(probability, options.threshold), options).
 cv::Mat extract_instances_from_probability(const cv::Mat& probability, const InstanceOptions& options);
 

@@ -47,6 +47,10 @@ class SegmentationPredictor {
 
   /// Segments a CV_8UC3 RGB image. InputError for another type or an empty image.
   SegmentationMaps predict(const cv::Mat& rgb) const;
+  /// The cells of a segmented image (instances.h): for a boundary model with `watershed` on,
+  /// grown from the predicted cell interiors over the foreground; otherwise cut from the
+  /// foreground probability (distance-transform watershed, or connected components).
+  cv::Mat cells(const SegmentationMaps& maps, const InstanceOptions& options) const;
 
  private:
   LoadedSegmenter loaded_;

@@ -83,6 +83,9 @@ struct SegmenterHeader {
   std::string arch;
   SegmenterOptions options;          ///< options.num_classes = output channels (1 for binary)
   std::vector<std::string> classes;  ///< class names in index order, background first (>= 2)
+  /// What the classes are: "classes" (from index masks), "foreground" (background / cell) or
+  /// "boundary" (background / cell interior / cell boundary, from instance masks).
+  std::string target = "classes";
   double scale = 1;                  ///< images are resized by this factor before the network
   int64_t output_stride = 1;         ///< inputs are padded to multiples of this
   Normalization normalization;

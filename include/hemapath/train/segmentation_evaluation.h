@@ -44,12 +44,16 @@ struct ImageSegmentationScore {
 
 struct SegmentationEvaluation {
   SegmentationConfusion confusion{2};
+  /// Cell (any non-background class) against background: foreground.iou()[1] is the
+  /// foreground IoU whatever the classes.
+  SegmentationConfusion foreground{2};
   /// Object figures, when the masks are instance masks.
   std::optional<InstanceMetrics> instances;
   std::vector<ImageSegmentationScore> per_image;
   double seconds = 0, images_per_second = 0;
 
-  /// {"images", "pixels": confusion.to_json(classes), "foreground_miou", "instances", "images_per_second"}.
+  /// {"images", "pixels": confusion.to_json(classes), "foreground_miou", "foreground_iou",
+  /// "instances", "images_per_second"}.
   nlohmann::json to_json(const std::vector<std::string>& classes) const;
 };
 
