@@ -26,8 +26,8 @@ train nuclei_unet
 $hemapath eval --model "$out/nuclei_unet/last.hpm" --threads "$threads" --out "$out/nuclei_unet/test"
 $hemapath eval --model "$out/nuclei_unet/last.hpm" --threads "$threads" --out "$out/nuclei_unet/test_no_watershed" \
   --no-watershed
-# One test tile with many touching nuclei: the cells found, outlined on the image.
-tile=$(awk -F, '$3 == "test" {print $1}' "$out/nuclei_unet/split.csv" | head -n "${NUCLEI_TILE:-1}" | tail -n 1)
+# A test tile with many touching nuclei (docs/results/nuclei_overlay.png): the cells found.
+tile=${NUCLEI_TILE:-../shared/data/nuclei-dsb2018/images/3934a094e8537841.png}
 $hemapath predict --model "$out/nuclei_unet/last.hpm" "$tile" --threads "$threads" --out "$out/nuclei_unet/predict"
 
 train wbc_segmentation_unet

@@ -34,8 +34,11 @@ void predict_segmentation(const std::string& model, const std::vector<std::strin
   }
 
   const auto& classes = predictor.header().classes;
+  // Cells take the majority class under them when the classes are kinds of cell part; a
+  // foreground or boundary model has one kind of cell.
+  const bool classified = predictor.header().target == "classes";
   ClassLegend legend;
-  legend.names.assign(classes.begin() + 1, classes.end());
+  if (classified) legend.names.assign(classes.begin() + 1, classes.end());
   CsvRow header = {"image", "cells", "mean_cell_area_px", "foreground_fraction"};
   for (size_t c = 1; c < classes.size(); ++c) header.push_back(classes[c] + "_fraction");
   CsvWriter summary(header);
@@ -46,7 +49,7 @@ void predict_segmentation(const std::string& model, const std::vector<std::strin
     const cv::Mat foreground = maps.foreground();
     const cv::Mat labels = predictor.cells(maps, options);
     std::vector<CellMeasurement> measured = measure_instances(labels, rgb);
-    assign_majority_class(measured, labels, maps.classes, 1);
+    if (classified) assign_majority_class(measured, labels, maps.classes, 1);
     const fs::path dir = fs::path(out) / fs::path(s.image_path).stem();
     write_cell_files(dir.string(), rgb, labels, to_records(measured), legend);
     write_index_mask((dir / "classes.png").string(), maps.classes);

@@ -253,8 +253,15 @@ cv::Mat extract_instances_from_seeds(const cv::Mat& foreground, const cv::Mat& s
            InputError, "foreground and seed masks must be single-channel CV_8U of one size");
   cv::Mat fg = foreground != 0;
   if (options.fill_holes) fg = fill_holes(fg);
-  cv::Mat markers;
-  int next = cv::connectedComponents((seeds != 0) & fg, markers, 8, CV_32S);
+  // Interiors the network left joined are split as a foreground would be (distance-transform
+  // markers), without the size filter: every piece seeds a cell.
+  InstanceOptions seed_options = options;
+  seed_options.min_area = seed_options.max_area = 0;
+  seed_options.fill_holes = false;
+  const cv::Mat markers = extract_instances((seeds != 0) & fg, seed_options);
+  double seed_count = 0;
+  cv::minMaxLoc(markers, nullptr, &seed_count);
+  int next = static_cast<int>(seed_count) + 1;
   cv::Mat dist;
   cv::distanceTransform(fg, dist, cv::DIST_L2, cv::DIST_MASK_PRECISE, CV_32F);
   cv::Mat raw = flood_from_markers(dist, fg, markers);
