@@ -1,6 +1,5 @@
 // hemapath eval: scores a classification or segmentation model (the model file's task) on
 // labelled images and writes a report.
-#include <cmath>
 #include <cstdio>
 #include <memory>
 
@@ -66,9 +65,7 @@ void run_segmentation_eval(const EvalCommand& cmd, const c10::Device& device) {
     const InstanceMetrics& m = *e.instances;
     std::printf("cells (%s): %lld true, %lld predicted; at IoU 0.5 precision %.4f recall %.4f F1 %.4f; "
                 "DSB mAP %.4f; AJI %.4f\n",
-                !cells.watershed                     ? "connected components"
-                : header.target == "boundary" ? "grown from predicted interiors"
-                                              : "distance-transform watershed", static_cast<long long>(m.truth_instances),
+                predictor.cell_separation(cells).c_str(), static_cast<long long>(m.truth_instances),
                 static_cast<long long>(m.pred_instances), m.precision, m.recall, m.f1, m.dsb_map, m.aji);
   }
   std::printf("inference: %.1f images/s (%zu images in %.2f s, decoding and cell extraction included)\n",

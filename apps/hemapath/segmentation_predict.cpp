@@ -70,9 +70,7 @@ void predict_segmentation(const std::string& model, const std::vector<std::strin
   }
   summary.write((fs::path(out) / "summary.csv").string());
   std::printf("%zu images segmented by %s: %zu cells (%s)\n", samples.size(), model.c_str(), total_cells,
-              !options.watershed                             ? "connected components"
-              : predictor.header().target == "boundary" ? "grown from predicted interiors"
-                                                        : "touching cells split by watershed");
+              predictor.cell_separation(options).c_str());
   std::printf("results: %s/<image>/{classes,foreground,instances,overlay}.png, cells.csv, cells.geojson; %s/summary.csv\n",
               out.c_str(), out.c_str());
 }

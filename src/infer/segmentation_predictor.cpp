@@ -126,4 +126,9 @@ cv::Mat SegmentationPredictor::cells(const SegmentationMaps& maps, const Instanc
   return extract_instances_from_probability(maps.foreground(), options);
 }
 
+std::string SegmentationPredictor::cell_separation(const InstanceOptions& options) const {
+  if (!options.watershed) return "connected components";
+  return loaded_.header.target == "boundary" ? "grown from predicted interiors" : "distance-transform watershed";
+}
+
 }  // namespace hemapath

@@ -51,6 +51,8 @@ class SegmentationPredictor {
   /// grown from the predicted cell interiors over the foreground; otherwise cut from the
   /// foreground probability (distance-transform watershed, or connected components).
   cv::Mat cells(const SegmentationMaps& maps, const InstanceOptions& options) const;
+  /// How cells() separates touching cells with `options`, in words for reports.
+  std::string cell_separation(const InstanceOptions& options) const;
 
  private:
   LoadedSegmenter loaded_;
