@@ -27,7 +27,11 @@ const std::vector<std::string> kBoundaryClasses = {"background", "cell", "bounda
 
 cv::Mat load_segmentation_target(const SegmentationPair& pair, const SegmentationDataSpec& spec,
                                  const cv::Size& image_size) {
-  const cv::Mat mask = read_mask(pair.mask_path);
+  return segmentation_target(read_mask(pair.mask_path), pair, spec, image_size);
+}
+
+cv::Mat segmentation_target(const cv::Mat& mask, const SegmentationPair& pair, const SegmentationDataSpec& spec,
+                            const cv::Size& image_size) {
   HP_CHECK(mask.size() == image_size, InputError, "mask '", pair.mask_path, "' is ", mask.cols, " x ", mask.rows,
            " px but its image '", pair.image_path, "' is ", image_size.width, " x ", image_size.height,
            ": expected the same size");

@@ -41,10 +41,9 @@ SegmentationValidation validate_segmenter(SegmenterImpl& model, bool binary, con
                                           const std::vector<size_t>& indices, const c10::Device& device) {
   HP_CHECK(!indices.empty(), InputError, "validation: no images to evaluate");
   const auto start = std::chrono::steady_clock::now();
-  SegmentationValidation v{SegmentationConfusion(1), 0};  // sized by the first prediction's classes
+  SegmentationValidation v{SegmentationConfusion(static_cast<int>(data.num_classes())), 0};
   for (size_t i : indices) {
     const torch::Tensor p = segment_probabilities(model, binary, data.whole(i).first, device);
-    if (v.confusion.total() == 0) v.confusion = SegmentationConfusion(static_cast<int>(p.size(0)));
     const torch::Tensor classes = p.argmax(0).to(torch::kUInt8).contiguous();
     const cv::Mat pred(static_cast<int>(classes.size(0)), static_cast<int>(classes.size(1)), CV_8U,
                        classes.data_ptr<uint8_t>());
@@ -80,7 +79,8 @@ SegmentationEvaluation evaluate_segmentation(const SegmentationPredictor& predic
   InstanceMetricsAccumulator all_instances;
   for (const SegmentationPair& pair : pairs) {
     const cv::Mat rgb = read_image_rgb(pair.image_path);
-    const cv::Mat target = load_segmentation_target(pair, spec, rgb.size());
+    const cv::Mat mask = read_mask(pair.mask_path);
+    const cv::Mat target = segmentation_target(mask, pair, spec, rgb.size());
     const SegmentationMaps maps = predictor.predict(rgb);
     SegmentationConfusion one(static_cast<int>(classes.size()));
     one.add(target, maps.classes);
@@ -88,10 +88,9 @@ SegmentationEvaluation evaluate_segmentation(const SegmentationPredictor& predic
     e.foreground.add((target != 0) / 255, (maps.classes != 0) / 255);
     ImageSegmentationScore score{pair.image_path, finite_or_zero(one.pixel_accuracy()), foreground_mean_iou(one), {}};
     if (with_instances) {
-      const cv::Mat truth = read_mask(pair.mask_path);
       const cv::Mat cells = predictor.cells(maps, instance_options);
-      score.instances = evaluate_instances(truth, cells);
-      all_instances.add(truth, cells);
+      score.instances = evaluate_instances(mask, cells);
+      all_instances.add(mask, cells);
     }
     e.per_image.push_back(std::move(score));
   }

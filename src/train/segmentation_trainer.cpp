@@ -112,32 +112,14 @@ PassTotals train_one_pass(SegmenterImpl& model, torch::optim::Optimizer& optimiz
 
 }  // namespace
 
-nlohmann::json SegmentationEpochRecord::to_json() const {
-  return {{"epoch", epoch},
-          {"lr", lr},
-          {"train_loss", train_loss},
-          {"val_pixel_accuracy", val_pixel_accuracy},
-          {"val_mean_iou", val_mean_iou},
-          {"val_foreground_miou", val_foreground_miou},
-          {"val_mean_dice", val_mean_dice},
-          {"seconds", seconds},
-          {"train_patches_per_second", train_patches_per_second},
-          {"val_images_per_second", val_images_per_second}};
-}
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SegmentationEpochRecord, epoch, lr, train_loss, val_pixel_accuracy, val_mean_iou,
+                                   val_foreground_miou, val_mean_dice, seconds, train_patches_per_second,
+                                   val_images_per_second)
+
+nlohmann::json SegmentationEpochRecord::to_json() const { return *this; }
 
 SegmentationEpochRecord SegmentationEpochRecord::from_json(const nlohmann::json& j) {
-  SegmentationEpochRecord r;
-  r.epoch = j.at("epoch");
-  r.lr = j.at("lr");
-  r.train_loss = j.at("train_loss");
-  r.val_pixel_accuracy = j.at("val_pixel_accuracy");
-  r.val_mean_iou = j.at("val_mean_iou");
-  r.val_foreground_miou = j.at("val_foreground_miou");
-  r.val_mean_dice = j.at("val_mean_dice");
-  r.seconds = j.at("seconds");
-  r.train_patches_per_second = j.at("train_patches_per_second");
-  r.val_images_per_second = j.at("val_images_per_second");
-  return r;
+  return j.get<SegmentationEpochRecord>();
 }
 
 SplitIndices segmentation_split(const SplitConfig& split, size_t count) {

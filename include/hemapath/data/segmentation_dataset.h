@@ -51,6 +51,9 @@ std::vector<SegmentationPair> list_segmentation_pairs(const SegmentationDataSpec
 /// class outside 0..C-1.
 cv::Mat load_segmentation_target(const SegmentationPair& pair, const SegmentationDataSpec& spec,
                                  const cv::Size& image_size);
+/// The same from a mask already decoded (read_mask) from pair.mask_path.
+cv::Mat segmentation_target(const cv::Mat& mask, const SegmentationPair& pair, const SegmentationDataSpec& spec,
+                            const cv::Size& image_size);
 
 /// An instance mask (CV_16U or CV_8U ids) as class targets (CV_8U) per `target`.
 cv::Mat instance_targets(const cv::Mat& instances, const std::string& target);
@@ -76,6 +79,7 @@ class SegmentationDataset {
   void load(int threads);
 
   size_t size() const { return pairs_.size(); }
+  int64_t num_classes() const { return spec_.num_classes(); }
   const SegmentationPair& pair(size_t i) const { return pairs_.at(i); }
   const cv::Mat& image(size_t i) const { return images_.at(i); }    ///< CV_8UC3 RGB, at options().scale
   const cv::Mat& target(size_t i) const { return targets_.at(i); }  ///< CV_8U class indices, at options().scale
