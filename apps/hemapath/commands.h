@@ -42,6 +42,9 @@ struct CellFlags {
 };
 void add_cell_flags(CLI::App& sub, CellFlags& flags);
 
+/// Path of a bundled model file (models/NAME): see bundled_models.cpp for where it is looked for.
+std::string bundled_model(const std::string& name);
+
 void setup_train(CLI::App& app, const GlobalOptions& global);
 void setup_eval(CLI::App& app, const GlobalOptions& global);
 void setup_predict(CLI::App& app, const GlobalOptions& global);
@@ -50,5 +53,7 @@ void setup_cv(CLI::App& app, const GlobalOptions& global);
 void setup_compare(CLI::App& app, const GlobalOptions& global);
 void setup_pretrain(CLI::App& app, const GlobalOptions& global);
 void setup_instances(CLI::App& app, const GlobalOptions& global);
+void setup_prepare_points(CLI::App& app, const GlobalOptions& global);
+void setup_analyze(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace hemapath::cli

@@ -73,6 +73,8 @@ int main(int argc, char** argv) {
   cli::setup_compare(app, global);
   cli::setup_pretrain(app, global);
   cli::setup_instances(app, global);
+  cli::setup_prepare_points(app, global);
+  cli::setup_analyze(app, global);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

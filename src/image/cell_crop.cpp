@@ -106,4 +106,19 @@ cv::Mat fit_to_size(const cv::Mat& image, const CropOptions& options) {
   return to_square(image, options);
 }
 
+cv::Mat crop_centred(const cv::Mat& image, const cv::Point2d& centre, int side) {
+  check_image(image, "crop_centred");
+  HP_CHECK(side >= 1, InputError, "crop side must be at least 1 px, got ", side);
+  const int x0 = static_cast<int>(std::floor(centre.x + 0.5)) - side / 2;
+  const int y0 = static_cast<int>(std::floor(centre.y + 0.5)) - side / 2;
+  const cv::Rect wanted(x0, y0, side, side);
+  const cv::Rect inside = wanted & cv::Rect(0, 0, image.cols, image.rows);
+  if (inside == wanted) return image(wanted).clone();
+  HP_CHECK(!inside.empty(), InputError, "crop centre (", centre.x, ", ", centre.y, ") is more than half a crop outside the image");
+  cv::Mat crop;
+  cv::copyMakeBorder(image(inside), crop, inside.y - y0, y0 + side - inside.br().y, inside.x - x0,
+                     x0 + side - inside.br().x, cv::BORDER_REPLICATE);
+  return crop;
+}
+
 }  // namespace hemapath

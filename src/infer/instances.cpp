@@ -12,17 +12,6 @@
 namespace hemapath {
 namespace {
 
-// Background regions not 4-connected to the border become foreground. The 1-px frame lets
-// one flood fill from a corner reach every border-connected background pixel.
-cv::Mat fill_holes(const cv::Mat& fg) {
-  cv::Mat padded;
-  cv::copyMakeBorder(fg, padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, cv::Scalar(0));
-  cv::Mat flood = padded.clone();
-  cv::floodFill(flood, cv::Point(0, 0), cv::Scalar(255), nullptr, cv::Scalar(0), cv::Scalar(0), 4);
-  cv::Mat filled = padded | (flood == 0);
-  return filled(cv::Rect(1, 1, fg.cols, fg.rows)).clone();
-}
-
 // Morphological reconstruction by dilation of `marker` under `mask` (both CV_32F):
 // repeated 3x3 dilation clipped by the mask until nothing changes.
 cv::Mat reconstruct(cv::Mat marker, const cv::Mat& mask) {
@@ -82,44 +71,6 @@ int find_markers(const cv::Mat& dist, const cv::Mat& mask, const InstanceOptions
   return n_groups;
 }
 
-// Marker-controlled watershed (Meyer's priority flood) on the distance map, restricted to
-// `mask`: pixels are claimed highest distance first, each by the seed whose region reaches
-// it, so cells meet along the necks (saddles) between their centres and no watershed line is
-// left. cv::watershed is not used here because it orders its flooding by the colour
-// difference between neighbouring pixels (a gradient criterion for colour images), not by
-// the relief's height: on a distance map, whose slope is ~1 px/px everywhere, one seed then
-// floods around another instead of meeting it at the neck.
-cv::Mat flood_from_markers(const cv::Mat& dist, const cv::Mat& mask, const cv::Mat& markers) {
-  struct Item {
-    float height;
-    int64_t order;  // first in, first out among equal heights: regions grow evenly on plateaus
-    int y, x, label;
-    bool operator<(const Item& o) const { return height != o.height ? height < o.height : order > o.order; }
-  };
-  std::priority_queue<Item> queue;
-  int64_t order = 0;
-  cv::Mat cells = markers.clone();
-  auto push_neighbours = [&](int y, int x, int label) {
-    for (int dy = -1; dy <= 1; ++dy)
-      for (int dx = -1; dx <= 1; ++dx) {
-        const int yy = y + dy, xx = x + dx;
-        if ((dy || dx) && yy >= 0 && xx >= 0 && yy < mask.rows && xx < mask.cols && mask.at<uchar>(yy, xx) &&
-            cells.at<int>(yy, xx) == 0)
-          queue.push({dist.at<float>(yy, xx), order++, yy, xx, label});
-      }
-  };
-  for (int y = 0; y < cells.rows; ++y)
-    for (int x = 0; x < cells.cols; ++x)
-      if (const int label = cells.at<int>(y, x); label > 0) push_neighbours(y, x, label);
-  while (!queue.empty()) {
-    const Item item = queue.top();
-    queue.pop();
-    if (cells.at<int>(item.y, item.x) != 0) continue;
-    cells.at<int>(item.y, item.x) = item.label;
-    push_neighbours(item.y, item.x, item.label);
-  }
-  return cells;
-}
 
 // Splits one component (`mask`, CV_8U 0/255, with a 1-px background frame) into cells:
 // CV_32S 1..n over the mask, 0 outside.
@@ -159,6 +110,56 @@ cv::Mat filter_and_number(const cv::Mat& raw, int count, const InstanceOptions& 
 }
 
 }  // namespace
+
+// Background regions not 4-connected to the border become foreground. The 1-px frame lets
+// one flood fill from a corner reach every border-connected background pixel.
+cv::Mat fill_holes(const cv::Mat& fg) {
+  cv::Mat padded;
+  cv::copyMakeBorder(fg != 0, padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, cv::Scalar(0));
+  cv::Mat flood = padded.clone();
+  cv::floodFill(flood, cv::Point(0, 0), cv::Scalar(255), nullptr, cv::Scalar(0), cv::Scalar(0), 4);
+  cv::Mat filled = padded | (flood == 0);
+  return filled(cv::Rect(1, 1, fg.cols, fg.rows)).clone();
+}
+
+// Marker-controlled watershed (Meyer's priority flood) on the distance map, restricted to
+// `mask`: pixels are claimed highest distance first, each by the seed whose region reaches
+// it, so cells meet along the necks (saddles) between their centres and no watershed line is
+// left. cv::watershed is not used here because it orders its flooding by the colour
+// difference between neighbouring pixels (a gradient criterion for colour images), not by
+// the relief's height: on a distance map, whose slope is ~1 px/px everywhere, one seed then
+// floods around another instead of meeting it at the neck.
+cv::Mat flood_from_markers(const cv::Mat& dist, const cv::Mat& mask, const cv::Mat& markers) {
+  struct Item {
+    float height;
+    int64_t order;  // first in, first out among equal heights: regions grow evenly on plateaus
+    int y, x, label;
+    bool operator<(const Item& o) const { return height != o.height ? height < o.height : order > o.order; }
+  };
+  std::priority_queue<Item> queue;
+  int64_t order = 0;
+  cv::Mat cells = markers.clone();
+  auto push_neighbours = [&](int y, int x, int label) {
+    for (int dy = -1; dy <= 1; ++dy)
+      for (int dx = -1; dx <= 1; ++dx) {
+        const int yy = y + dy, xx = x + dx;
+        if ((dy || dx) && yy >= 0 && xx >= 0 && yy < mask.rows && xx < mask.cols && mask.at<uchar>(yy, xx) &&
+            cells.at<int>(yy, xx) == 0)
+          queue.push({dist.at<float>(yy, xx), order++, yy, xx, label});
+      }
+  };
+  for (int y = 0; y < cells.rows; ++y)
+    for (int x = 0; x < cells.cols; ++x)
+      if (const int label = cells.at<int>(y, x); label > 0) push_neighbours(y, x, label);
+  while (!queue.empty()) {
+    const Item item = queue.top();
+    queue.pop();
+    if (cells.at<int>(item.y, item.x) != 0) continue;
+    cells.at<int>(item.y, item.x) = item.label;
+    push_neighbours(item.y, item.x, item.label);
+  }
+  return cells;
+}
 
 void validate(const InstanceOptions& o) {
   HP_CHECK(o.threshold >= 0 && o.threshold <= 1, ConfigError, "instance threshold ", o.threshold, " is outside [0, 1]");

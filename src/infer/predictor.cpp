@@ -7,6 +7,8 @@
 #include "hemapath/data/classification_dataset.h"
 #include "hemapath/data/split.h"
 #include "hemapath/io/csv.h"
+#include "hemapath/image/cell_crop.h"
+#include "hemapath/image/tensor_convert.h"
 #include "hemapath/io/image_io.h"
 
 namespace hemapath {
@@ -76,6 +78,21 @@ ClassifierPredictor::ClassifierPredictor(const std::string& model_path, Predicto
 PredictionResult ClassifierPredictor::predict(const std::vector<Sample>& samples) const {
   ClassificationDataset dataset(samples, loaded_.header.inference_data_options());
   return predict_dataset(*loaded_.model, dataset, all_indices(samples.size()), options_.batch_size, options_.device, options_.workers);
+}
+
+torch::Tensor ClassifierPredictor::classify(const std::vector<cv::Mat>& crops) const {
+  const ClassifierHeader& h = loaded_.header;
+  std::vector<torch::Tensor> probabilities;
+  torch::InferenceMode guard;
+  for (size_t start = 0; start < crops.size(); start += options_.batch_size) {
+    const size_t end = std::min(crops.size(), start + static_cast<size_t>(options_.batch_size));
+    std::vector<torch::Tensor> batch;
+    for (size_t i = start; i < end; ++i) batch.push_back(image_to_tensor(fit_to_size(crops[i], h.crop), h.normalization));
+    probabilities.push_back(
+        torch::softmax(loaded_.model->forward(torch::stack(batch).to(options_.device)), 1).to(torch::kCPU));
+  }
+  if (probabilities.empty()) return torch::zeros({0, static_cast<int64_t>(h.classes.size())});
+  return torch::cat(probabilities, 0);
 }
 
 void write_predictions_csv(const std::string& path, const std::vector<Sample>& samples,

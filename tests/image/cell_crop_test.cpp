@@ -139,5 +139,21 @@ TEST(CropOptions, ConfigAndJson) {
   EXPECT_THROW(CropOptions::from_config(ConfigNode::parse("margin: -0.1\n", "c.yaml")), ConfigError);
 }
 
+TEST(CropCentred, CutsAroundThePointAndRepeatsEdgesBeyondTheImage) {
+  cv::Mat image(40, 60, CV_8UC3);
+  for (int y = 0; y < image.rows; ++y)
+    for (int x = 0; x < image.cols; ++x) image.at<cv::Vec3b>(y, x) = cv::Vec3b(x, y, 7);
+  const cv::Mat inside = crop_centred(image, {30.4, 20.0}, 10);
+  ASSERT_EQ(inside.size(), cv::Size(10, 10));
+  EXPECT_EQ(inside.at<cv::Vec3b>(0, 0), cv::Vec3b(25, 15, 7));  // rounded centre (30, 20) at (5, 5)
+  EXPECT_EQ(inside.at<cv::Vec3b>(5, 5), cv::Vec3b(30, 20, 7));
+  const cv::Mat corner = crop_centred(image, {1, 1}, 8);
+  ASSERT_EQ(corner.size(), cv::Size(8, 8));
+  EXPECT_EQ(corner.at<cv::Vec3b>(0, 0), cv::Vec3b(0, 0, 7));  // replicated edge
+  EXPECT_EQ(corner.at<cv::Vec3b>(7, 7), cv::Vec3b(4, 4, 7));
+  EXPECT_THROW(crop_centred(image, {200, 200}, 8), InputError);
+  EXPECT_THROW(crop_centred(image, {10, 10}, 0), InputError);
+}
+
 }  // namespace
 }  // namespace hemapath

@@ -46,4 +46,10 @@ cv::Mat crop_cell(const cv::Mat& image, const cv::Mat& mask, const CropOptions& 
 /// (the margin is not used).
 cv::Mat fit_to_size(const cv::Mat& image, const CropOptions& options);
 
+/// The side x side square of `image` (CV_8UC3) centred on `centre` (px), at the image's own
+/// resolution, neighbours and background kept: the view a classifier of point-annotated cells
+/// is trained on and, centred on a predicted cell's centroid, sees at inference. Beyond the
+/// image border the edge pixels are repeated. InputError for another image type, side < 1.
+cv::Mat crop_centred(const cv::Mat& image, const cv::Point2d& centre, int side);
+
 }  // namespace hemapath

@@ -73,6 +73,16 @@ cv::Mat extract_instances_from_probability(const cv::Mat& probability, const Ins
 cv::Mat extract_instances_from_classes(const cv::Mat& index_map, const std::vector<int>& classes,
                                        const InstanceOptions& options);
 
+/// The foreground (CV_8U, non-zero = foreground) with its holes filled: background regions
+/// not 4-connected to the image border become foreground (0 or 255).
+cv::Mat fill_holes(const cv::Mat& foreground);
+
+/// Marker-controlled watershed: the labelled `markers` (CV_32S, 0 = unlabelled) claim the
+/// pixels of `mask` (CV_8U) deepest first by `dist` (CV_32F, e.g. the distance transform,
+/// so cells meet at their necks), each growing through 8-connected pixels it reaches.
+/// Returns CV_32S: markers' labels over the pixels they reached, 0 elsewhere.
+cv::Mat flood_from_markers(const cv::Mat& dist, const cv::Mat& mask, const cv::Mat& markers);
+
 /// Number of distinct non-zero ids in an instance map (CV_8U/CV_16U/CV_32S).
 int count_instances(const cv::Mat& labels);
 

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include <c10/core/Device.h>
+#include <opencv2/core.hpp>
+#include <torch/torch.h>
 
 #include "hemapath/data/sample.h"
 #include "hemapath/models/model_file.h"
@@ -31,6 +33,10 @@ class ClassifierPredictor {
   const ClassifierHeader& header() const { return loaded_.header; }
   /// Probabilities for each sample (labels are ignored).
   PredictionResult predict(const std::vector<Sample>& samples) const;
+  /// Probabilities [N, C] (CPU float) of cells already cut out of their images (CV_8UC3 RGB
+  /// crops), each brought to the model's input size by its crop rule (fit_to_size) and
+  /// normalised as in training; in batches of options.batch_size. [0, C] for no crop.
+  torch::Tensor classify(const std::vector<cv::Mat>& crops) const;
 
  private:
   LoadedClassifier loaded_;

@@ -1,0 +1,260 @@
+// hemapath analyze: the blood-smear job. Red and white cells are segmented and typed on each
+// smear; per image an overlay, a cell table, GeoJSON and a JSON summary, and a table over the
+// batch. Optional annotations score the run (red-cell points, white-cell labels and masks).
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "commands.h"
+#include "hemapath/core/atomic_file.h"
+#include "hemapath/core/device.h"
+#include "hemapath/core/error.h"
+#include "hemapath/core/log.h"
+#include "hemapath/infer/smear_report.h"
+#include "hemapath/io/csv.h"
+#include "hemapath/io/image_io.h"
+#include "hemapath/train/report_writer.h"
+#include "hemapath/train/smear_evaluation.h"
+
+namespace hemapath::cli {
+namespace {
+namespace fs = std::filesystem;
+
+struct AnalyzeCommand {
+  std::vector<std::string> inputs;
+  std::string out = "runs/analyze";
+  SmearModelPaths models{bundled_model("rbc_unet.hpm"), bundled_model("rbc_efficientnet_b0.hpm"),
+                         bundled_model("wbc_unet.hpm"), bundled_model("wbc_separable_cnn.hpm")};
+  std::string points, point_classes, wbc_labels, wbc_masks;
+  double white_overlap = 0.3;
+  ComputeFlags compute;
+};
+
+// An input to analyse, or why it cannot be.
+struct Input {
+  std::string path, problem;
+};
+
+std::vector<Input> gather_inputs(const std::vector<std::string>& inputs) {
+  std::vector<Input> out;
+  for (const auto& input : inputs) {
+    if (fs::is_directory(input)) {
+      std::vector<std::string> images;
+      for (const auto& entry : fs::directory_iterator(input))
+        if (entry.is_regular_file() && has_image_extension(entry.path().string()))
+          images.push_back(entry.path().string());
+        else if (entry.is_regular_file())
+          logger("analyze")->info("skipping '{}': not an image file", entry.path().string());
+      std::sort(images.begin(), images.end());
+      if (images.empty()) out.push_back({input, "folder holds no images (.png .jpg .jpeg .tif .tiff .bmp)"});
+      for (auto& image : images) out.push_back({image, ""});
+    } else if (!fs::exists(input)) {
+      out.push_back({input, "does not exist"});
+    } else if (!has_image_extension(input)) {
+      out.push_back({input, "is not an image file: expected .png .jpg .jpeg .tif .tiff .bmp"});
+    } else {
+      out.push_back({input, ""});
+    }
+  }
+  std::map<std::string, std::string> by_stem;
+  for (const auto& input : out) {
+    if (!input.problem.empty()) continue;
+    const std::string stem = fs::path(input.path).stem().string();
+    auto [it, added] = by_stem.emplace(stem, input.path);
+    HP_CHECK(added, InputError, "inputs '", it->second, "' and '", input.path,
+             "' would share the output folder '", stem, "': analyse them in separate runs");
+  }
+  return out;
+}
+
+// image file stem -> label, from an `image,label` CSV.
+std::map<std::string, std::string> read_stem_labels(const std::string& path) {
+  const std::vector<CsvRow> rows = read_csv(path);
+  HP_CHECK(!rows.empty() && rows[0].size() >= 2 && rows[0][0] == "image" && rows[0][1] == "label", InputError,
+           "--wbc-labels '", path, "': expected a CSV with header 'image,label'");
+  std::map<std::string, std::string> labels;
+  for (size_t r = 1; r < rows.size(); ++r)
+    if (rows[r].size() >= 2 && !rows[r][1].empty()) labels[fs::path(rows[r][0]).stem().string()] = rows[r][1];
+  return labels;
+}
+
+// What the annotations given on the command line say, and the scores kept over the batch.
+struct Scoring {
+  std::optional<RedCellEvaluation> red;
+  std::optional<WhiteCellEvaluation> white;
+  std::vector<std::string> point_classes;
+  std::vector<std::string> white_classes;
+  std::map<std::string, std::string> white_labels;
+  std::set<std::string> unscored;  // images without an annotation file
+
+  Scoring(const AnalyzeCommand& cmd, const SmearClasses& classes) : white_classes(classes.white) {
+    if (!cmd.points.empty()) {
+      HP_CHECK(fs::is_directory(cmd.points), InputError, "--points '", cmd.points, "' is not a folder");
+      const std::string class_file =
+          cmd.point_classes.empty() ? (fs::path(cmd.points).parent_path() / "classes.txt").string() : cmd.point_classes;
+      point_classes = read_class_list(class_file);
+      red.emplace(point_classes, classes.red);
+    }
+    HP_CHECK(cmd.wbc_masks.empty() || fs::is_directory(cmd.wbc_masks), InputError, "--wbc-masks '", cmd.wbc_masks,
+             "' is not a folder");
+    if (!cmd.wbc_labels.empty()) white_labels = read_stem_labels(cmd.wbc_labels);
+    if (!cmd.wbc_labels.empty() || !cmd.wbc_masks.empty()) white.emplace(classes.white);
+  }
+
+  void add(const AnalyzeCommand& cmd, const std::string& image, const SmearResult& result) {
+    const std::string stem = fs::path(image).stem().string();
+    if (red) {
+      const fs::path file = fs::path(cmd.points) / (stem + ".txt");
+      if (fs::exists(file))
+        red->add(result, clamp_points(read_point_labels(file.string(), static_cast<int>(point_classes.size())),
+                                      result.labels.size()));
+      else
+        unscored.insert(image);
+    }
+    if (white) {
+      auto label = white_labels.find(stem);
+      std::string type = label == white_labels.end() ? "" : label->second;
+      if (!type.empty() && std::find(white_classes.begin(), white_classes.end(), type) == white_classes.end())
+        type.clear();  // a type the model was not trained on (e.g. BASOPHIL) is not scored
+      cv::Mat mask;
+      if (!cmd.wbc_masks.empty()) {
+        const fs::path file = fs::path(cmd.wbc_masks) / (stem + ".png");
+        if (fs::exists(file)) mask = read_mask(file.string());
+      }
+      white->add(result, type, mask);
+    }
+  }
+};
+
+void print_result(const std::string& image, const SmearResult& result, const SmearClasses& classes) {
+  std::printf("%s: %zu red cells, %zu white cells", image.c_str(), result.count(CellKind::red),
+              result.count(CellKind::white));
+  for (const auto& cell : result.cells)
+    if (cell.kind == CellKind::white)
+      std::printf(" [%s %.2f]", classes.white[cell.class_index].c_str(), cell.probabilities[cell.class_index]);
+  std::printf(" in %.2f s\n", result.seconds.total());
+}
+
+void write_evaluation(const Scoring& scoring, const std::string& out) {
+  nlohmann::json evaluation = nlohmann::json::object();
+  if (scoring.red) {
+    evaluation["red_cells"] = scoring.red->to_json();
+    evaluation["red_cells"]["images_without_point_file"] = scoring.unscored.size();
+    const DetectionScore& d = scoring.red->detection();
+    std::printf("red-cell detection against %lld points: %lld cells, %lld matched; precision %.4f recall %.4f F1 %.4f; "
+                "count error %.2f%% (mean absolute, per image)\n",
+                static_cast<long long>(d.points), static_cast<long long>(d.cells), static_cast<long long>(d.matched),
+                d.precision(), d.recall(), d.f1(), 100 * d.mean_count_error());
+    if (auto report = scoring.red->classes()) {
+      write_classification_report((fs::path(out) / "evaluation" / "red_classes").string(), *report);
+      std::printf("red-cell classes of the %lld matched cells: accuracy %.4f macro-F1 %.4f\n",
+                  static_cast<long long>(report->confusion.total()), report->accuracy, report->macro_f1);
+    }
+  }
+  if (scoring.white) {
+    evaluation["white_cells"] = scoring.white->to_json();
+    const nlohmann::json& w = evaluation["white_cells"];
+    if (w.contains("detection"))
+      std::printf("white-cell detection: exactly one cell matching the mask (IoU >= 0.5) in %lld of %lld images\n",
+                  w["detection"]["exactly_one_matching_mask_iou50"].get<long long>(),
+                  w["detection"]["images"].get<long long>());
+    if (auto report = scoring.white->types()) {
+      write_classification_report((fs::path(out) / "evaluation" / "white_types").string(), *report);
+      std::printf("white-cell types of %lld images with a cell found: accuracy %.4f macro-F1 %.4f (%lld without)\n",
+                  static_cast<long long>(report->confusion.total()), report->accuracy, report->macro_f1,
+                  w["types"]["images_without_white_cell"].get<long long>());
+    }
+  }
+  if (!evaluation.empty()) write_text_atomic(fs::path(out) / "evaluation.json", evaluation.dump(2) + "\n");
+}
+
+void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
+  apply_global(global);
+  set_threads(cmd.compute.threads);
+  HP_CHECK(cmd.white_overlap >= 0 && cmd.white_overlap <= 1, ConfigError, "--white-overlap must be in [0, 1]");
+  const std::vector<Input> inputs = gather_inputs(cmd.inputs);
+  SmearOptions options;
+  options.device = resolve_device(cmd.compute.device);
+  options.batch_size = cmd.compute.batch_size;
+  options.white_overlap = cmd.white_overlap;
+  const SmearAnalyzer analyzer(cmd.models, options);
+  const SmearClasses classes{analyzer.classes(CellKind::red), analyzer.classes(CellKind::white)};
+  Scoring scoring(cmd, classes);
+
+  SmearBatchTable table(classes);
+  std::vector<std::string> failures;
+  StageSeconds total;
+  size_t analysed = 0;
+  for (const auto& input : inputs) {
+    std::string problem = input.problem;
+    if (problem.empty()) {
+      try {
+        const cv::Mat rgb = read_image_rgb(input.path);
+        const SmearResult result = analyzer.analyze(rgb);
+        const std::string name = fs::path(input.path).filename().string();
+        write_smear_files((fs::path(cmd.out) / fs::path(input.path).stem()).string(), rgb, result, classes, name);
+        table.add(input.path, result);
+        scoring.add(cmd, input.path, result);
+        print_result(name, result, classes);
+        total.red_segmentation += result.seconds.red_segmentation;
+        total.red_classification += result.seconds.red_classification;
+        total.white_segmentation += result.seconds.white_segmentation;
+        total.white_classification += result.seconds.white_classification;
+        ++analysed;
+        continue;
+      } catch (const InputError& e) {
+        problem = e.what();
+      }
+    } else {
+      problem = "'" + input.path + "' " + problem;
+    }
+    logger("analyze")->error("{}", problem);
+    table.add_failure(input.path, problem);
+    failures.push_back(problem);
+  }
+  table.write((fs::path(cmd.out) / "summary.csv").string());
+  write_evaluation(scoring, cmd.out);
+  if (analysed)
+    std::printf("%zu smears analysed, %.3f s each (red cells: segmentation %.3f, classification %.3f; white cells: "
+                "segmentation %.3f, classification %.3f)\n",
+                analysed, total.total() / analysed, total.red_segmentation / analysed,
+                total.red_classification / analysed, total.white_segmentation / analysed,
+                total.white_classification / analysed);
+  std::printf("results: %s\n", cmd.out.c_str());
+  HP_CHECK(failures.empty(), InputError, failures.size(), " of ", inputs.size(),
+           " inputs could not be analysed (listed in ", (fs::path(cmd.out) / "summary.csv").string(),
+           "); the first: ", failures.front());
+}
+
+}  // namespace
+
+void setup_analyze(CLI::App& app, const GlobalOptions& global) {
+  auto cmd = std::make_shared<AnalyzeCommand>();
+  CLI::App* sub = app.add_subcommand(
+      "analyze",
+      "Blood smears: segment and type every red and white cell; per image an overlay, a cell table (CSV), GeoJSON "
+      "and a JSON summary, and a summary CSV over the batch");
+  sub->add_option("inputs", cmd->inputs, "Smear images or folders of them")->required();
+  sub->add_option("--out", cmd->out, "Output folder: <out>/<image stem>/ per image, <out>/summary.csv");
+  sub->add_option("--model-rbc-seg", cmd->models.red_segmenter, "Red-cell segmentation model");
+  sub->add_option("--model-rbc-cls", cmd->models.red_classifier, "Red-cell morphology classifier");
+  sub->add_option("--model-wbc-seg", cmd->models.white_segmenter, "White-cell segmentation model");
+  sub->add_option("--model-wbc-cls", cmd->models.white_classifier, "White-cell type classifier");
+  sub->add_option("--white-overlap", cmd->white_overlap,
+                  "A red-cell candidate with more than this share of its area inside a white cell is dropped");
+  sub->add_option("--points", cmd->points,
+                  "Score red cells against point annotations: folder of <image stem>.txt, one 'x y class' per cell");
+  sub->add_option("--point-classes", cmd->point_classes,
+                  "Class names of the point files' class indices (default: classes.txt beside the --points folder)");
+  sub->add_option("--wbc-labels", cmd->wbc_labels, "Score white-cell types against an image,label CSV");
+  sub->add_option("--wbc-masks", cmd->wbc_masks,
+                  "Score white-cell detection against <image stem>.png masks (non-zero = the white cell)");
+  add_compute_flags(*sub, cmd->compute, true);
+  sub->callback([cmd, &global] { run_analyze(*cmd, global); });
+}
+
+}  // namespace hemapath::cli

@@ -1,0 +1,58 @@
+#include "hemapath/infer/point_matching.h"
+
+#include <cmath>
+#include <map>
+#include <numeric>
+
+#include "hemapath/io/instance_outputs.h"
+
+namespace hemapath {
+
+PointMatches match_points_to_cells(const cv::Mat& labels, const std::vector<PointLabel>& points) {
+  const cv::Mat ids = instance_map_32s(labels, "predicted instance map");
+  PointMatches out;
+  out.cell_of_point.assign(points.size(), 0);
+  std::map<int, int> points_in_cell;
+  for (size_t k = 0; k < points.size(); ++k) {
+    const int x = static_cast<int>(std::floor(points[k].position.x + 0.5));
+    const int y = static_cast<int>(std::floor(points[k].position.y + 0.5));
+    if (x < 0 || y < 0 || x >= ids.cols || y >= ids.rows) continue;
+    if (const int id = ids.at<int>(y, x); id > 0) {
+      out.cell_of_point[k] = id;
+      ++points_in_cell[id];
+    }
+  }
+  for (int& id : out.cell_of_point)
+    if (id > 0 && points_in_cell[id] != 1) id = 0;
+  for (const auto& [id, count] : points_in_cell) out.matched += count == 1;
+  out.cells = static_cast<int64_t>(instance_boxes(ids).size());
+  return out;
+}
+
+void DetectionScore::add(const PointMatches& matches, size_t point_count) {
+  points += static_cast<int64_t>(point_count);
+  cells += matches.cells;
+  matched += matches.matched;
+  if (point_count > 0)
+    count_errors.push_back(std::abs(static_cast<double>(matches.cells) - static_cast<double>(point_count)) /
+                           static_cast<double>(point_count));
+}
+
+double DetectionScore::precision() const { return cells ? static_cast<double>(matched) / cells : 1.0; }
+double DetectionScore::recall() const { return points ? static_cast<double>(matched) / points : 1.0; }
+double DetectionScore::f1() const {
+  const double p = precision(), r = recall();
+  return p + r > 0 ? 2 * p * r / (p + r) : 0.0;
+}
+double DetectionScore::mean_count_error() const {
+  if (count_errors.empty()) return 0;
+  return std::accumulate(count_errors.begin(), count_errors.end(), 0.0) / static_cast<double>(count_errors.size());
+}
+
+nlohmann::json DetectionScore::to_json() const {
+  return {{"points", points},        {"cells", cells},         {"matched", matched},
+          {"precision", precision()}, {"recall", recall()},     {"f1", f1()},
+          {"images", count_errors.size()}, {"count_mape_percent", 100 * mean_count_error()}};
+}
+
+}  // namespace hemapath
