@@ -94,8 +94,13 @@ struct Scoring {
   Scoring(const AnalyzeCommand& cmd, const SmearClasses& classes) : white_classes(classes.white) {
     if (!cmd.points.empty()) {
       HP_CHECK(fs::is_directory(cmd.points), InputError, "--points '", cmd.points, "' is not a folder");
-      const std::string class_file =
-          cmd.point_classes.empty() ? (fs::path(cmd.points).parent_path() / "classes.txt").string() : cmd.point_classes;
+      std::string class_file = cmd.point_classes;
+      if (class_file.empty()) {
+        fs::path folder = fs::path(cmd.points).lexically_normal();
+        if (folder.filename().empty()) folder = folder.parent_path();  // "labels/" -> "labels"
+        const fs::path inside = folder / "classes.txt";
+        class_file = fs::exists(inside) ? inside.string() : (folder.parent_path() / "classes.txt").string();
+      }
       point_classes = read_class_list(class_file);
       red.emplace(point_classes, classes.red);
     }
@@ -208,6 +213,7 @@ void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
         continue;
       } catch (const InputError& e) {
         problem = e.what();
+        if (problem.find(input.path) == std::string::npos) problem = "'" + input.path + "': " + problem;
       }
     } else {
       problem = "'" + input.path + "' " + problem;
@@ -249,7 +255,7 @@ void setup_analyze(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--points", cmd->points,
                   "Score red cells against point annotations: folder of <image stem>.txt, one 'x y class' per cell");
   sub->add_option("--point-classes", cmd->point_classes,
-                  "Class names of the point files' class indices (default: classes.txt beside the --points folder)");
+                  "Class names of the point files' class indices (default: classes.txt in the --points folder, else beside it)");
   sub->add_option("--wbc-labels", cmd->wbc_labels, "Score white-cell types against an image,label CSV");
   sub->add_option("--wbc-masks", cmd->wbc_masks,
                   "Score white-cell detection against <image stem>.png masks (non-zero = the white cell)");

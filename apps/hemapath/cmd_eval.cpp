@@ -1,6 +1,7 @@
 // hemapath eval: scores a classification or segmentation model (the model file's task) on
 // labelled images and writes a report.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "commands.h"
@@ -8,6 +9,7 @@
 #include "hemapath/core/device.h"
 #include "hemapath/io/csv.h"
 #include "hemapath/data/classification_dataset.h"
+#include "hemapath/infer/predictor.h"
 #include "hemapath/models/model_file.h"
 #include "hemapath/train/eval_set.h"
 #include "hemapath/train/evaluate.h"
@@ -106,7 +108,12 @@ void run_eval(const EvalCommand& cmd, const GlobalOptions& global) {
                             {"loss", r.loss},
                             {"images_per_second", r.predictions.images_per_second}};
     write_classification_report(cmd.out, r.report, extra);
-    std::printf("report: %s/report.json, confusion.csv, confusion.png, per_class.csv\n", cmd.out.c_str());
+    std::vector<Sample> evaluated;
+    for (size_t i : set.indices) evaluated.push_back(set.data.samples[i]);
+    write_predictions_csv((std::filesystem::path(cmd.out) / "predictions.csv").string(), evaluated, r.predictions,
+                          loaded.header.classes);
+    std::printf("report: %s/report.json, confusion.csv, confusion.png, per_class.csv, predictions.csv\n",
+                cmd.out.c_str());
   }
 }
 

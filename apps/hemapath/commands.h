@@ -55,5 +55,6 @@ void setup_pretrain(CLI::App& app, const GlobalOptions& global);
 void setup_instances(CLI::App& app, const GlobalOptions& global);
 void setup_prepare_points(CLI::App& app, const GlobalOptions& global);
 void setup_analyze(CLI::App& app, const GlobalOptions& global);
+void setup_convert(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace hemapath::cli

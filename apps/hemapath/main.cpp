@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
   cli::setup_instances(app, global);
   cli::setup_prepare_points(app, global);
   cli::setup_analyze(app, global);
+  cli::setup_convert(app, global);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

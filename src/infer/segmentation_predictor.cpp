@@ -120,7 +120,7 @@ SegmentationMaps SegmentationPredictor::predict(const cv::Mat& rgb) const {
 }
 
 cv::Mat SegmentationPredictor::cells(const SegmentationMaps& maps, const InstanceOptions& options) const {
-  if (loaded_.header.target == "boundary" && options.watershed)
+  if (loaded_.header.target == "boundary" && options.watershed && options.interior_seeds)
     return extract_instances_from_seeds(foreground_from_probability(maps.foreground(), options.threshold),
                                         maps.classes == 1, options);
   return extract_instances_from_probability(maps.foreground(), options);
@@ -128,7 +128,8 @@ cv::Mat SegmentationPredictor::cells(const SegmentationMaps& maps, const Instanc
 
 std::string SegmentationPredictor::cell_separation(const InstanceOptions& options) const {
   if (!options.watershed) return "connected components";
-  return loaded_.header.target == "boundary" ? "grown from predicted interiors" : "distance-transform watershed";
+  return loaded_.header.target == "boundary" && options.interior_seeds ? "grown from predicted interiors"
+                                                                        : "distance-transform watershed";
 }
 
 }  // namespace hemapath

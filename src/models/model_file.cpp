@@ -80,9 +80,34 @@ RawModelFile read_raw(const std::string& path, bool with_weights) {
   return raw;
 }
 
-void load_weights_from_bytes(const std::string& bytes, torch::nn::Module& module, const std::string& path) {
+// Every parameter, then every buffer, in the module's own order: the layout of float16 files.
+std::vector<torch::Tensor> module_tensors(torch::nn::Module& module) {
+  std::vector<torch::Tensor> tensors;
+  for (auto& p : module.named_parameters(true)) tensors.push_back(p.value());
+  for (auto& b : module.named_buffers(true)) tensors.push_back(b.value());
+  return tensors;
+}
+
+// float16 files hold the module's tensors as one list; floating ones are widened back on load.
+void load_half_weights(std::istream& stream, torch::nn::Module& module, const std::string& path) {
+  std::vector<torch::Tensor> stored;
+  torch::load(stored, stream);
+  std::vector<torch::Tensor> targets = module_tensors(module);
+  HP_CHECK(stored.size() == targets.size(), ModelFileError, "model file '", path, "': its weights do not fit the "
+           "architecture (", stored.size(), " tensors stored, ", targets.size(), " expected)");
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    HP_CHECK(stored[i].sizes() == targets[i].sizes(), ModelFileError, "model file '", path,
+             "': its weights do not fit the architecture (tensor ", i, " has another shape)");
+    targets[i].copy_(stored[i]);
+  }
+}
+
+void load_weights_from_bytes(const std::string& bytes, torch::nn::Module& module, const std::string& path,
+                             const nlohmann::json& header) {
   try {
     std::istringstream stream(bytes);
+    if (header.value("weights_precision", "float32") == "float16") return load_half_weights(stream, module, path);
     torch::serialize::InputArchive archive;
     archive.load_from(stream);
     module.load(archive);
@@ -105,14 +130,14 @@ void check_task(const nlohmann::json& j, const std::string& source, const std::s
 // Builds the network a header describes (an unknown architecture is the file's fault) and
 // fills it with the file's weights, ready for inference on `device`.
 template <typename Build>
-auto build_and_load(const std::string& weights, const std::string& path, const c10::Device& device, Build build) {
+auto build_and_load(const RawModelFile& raw, const std::string& path, const c10::Device& device, Build build) {
   decltype(build()) module{nullptr};
   try {
     module = build();
   } catch (const InputError& e) {
     throw ModelFileError("model file '" + path + "': " + e.what());
   }
-  load_weights_from_bytes(weights, *module, path);
+  load_weights_from_bytes(raw.weights, *module, path, raw.header);
   module->to(device);
   module->eval();
   return module;
@@ -247,11 +272,21 @@ SegmenterHeader SegmenterHeader::from_json(const nlohmann::json& j, const std::s
   return h;
 }
 
-void save_model_file(const std::string& path, const nlohmann::json& header, torch::nn::Module& module) {
+void save_model_file(const std::string& path, nlohmann::json header, torch::nn::Module& module,
+                     WeightPrecision precision) {
   std::ostringstream weights_stream;
-  torch::serialize::OutputArchive archive;
-  module.save(archive);
-  archive.save_to(weights_stream);
+  if (precision == WeightPrecision::float16) {
+    std::vector<torch::Tensor> tensors;
+    for (const auto& t : module_tensors(module))
+      tensors.push_back(t.is_floating_point() ? t.detach().to(torch::kCPU, torch::kHalf) : t.detach().cpu());
+    torch::save(tensors, weights_stream);
+    header["weights_precision"] = "float16";
+  } else {
+    torch::serialize::OutputArchive archive;
+    module.save(archive);
+    archive.save_to(weights_stream);
+    header.erase("weights_precision");
+  }
   const std::string weights = weights_stream.str();
   const std::string header_text = header.dump();
 
@@ -273,14 +308,15 @@ void save_model_file(const std::string& path, const nlohmann::json& header, torc
 nlohmann::json read_model_header(const std::string& path) { return read_raw(path, false).header; }
 
 void load_model_weights(const std::string& path, torch::nn::Module& module) {
-  load_weights_from_bytes(read_raw(path, true).weights, module, path);
+  const RawModelFile raw = read_raw(path, true);
+  load_weights_from_bytes(raw.weights, module, path, raw.header);
 }
 
 LoadedClassifier load_classifier(const std::string& path, const c10::Device& device) {
   RawModelFile raw = read_raw(path, true);
   LoadedClassifier loaded;
   loaded.header = ClassifierHeader::from_json(raw.header, path);
-  loaded.model = build_and_load(raw.weights, path, device,
+  loaded.model = build_and_load(raw, path, device,
                                 [&] { return create_classifier(loaded.header.arch, loaded.header.options); });
   return loaded;
 }
@@ -289,7 +325,7 @@ LoadedAutoencoder load_autoencoder(const std::string& path, const c10::Device& d
   RawModelFile raw = read_raw(path, true);
   LoadedAutoencoder loaded;
   loaded.header = AutoencoderHeader::from_json(raw.header, path);
-  loaded.model = build_and_load(raw.weights, path, device, [&] { return Autoencoder(loaded.header.options); });
+  loaded.model = build_and_load(raw, path, device, [&] { return Autoencoder(loaded.header.options); });
   return loaded;
 }
 
@@ -298,7 +334,7 @@ LoadedSegmenter load_segmenter(const std::string& path, const c10::Device& devic
   LoadedSegmenter loaded;
   loaded.header = SegmenterHeader::from_json(raw.header, path);
   loaded.model =
-      build_and_load(raw.weights, path, device, [&] { return create_segmenter(loaded.header.arch, loaded.header.options); });
+      build_and_load(raw, path, device, [&] { return create_segmenter(loaded.header.arch, loaded.header.options); });
   return loaded;
 }
 

@@ -204,6 +204,9 @@ std::string cv_markdown(const CvResult& result) {
 CvResult run_cross_validation(const TrainConfig& config, const CvOptions& options) {
   auto log = logger("cv");
   HP_CHECK(!options.out_dir.empty(), InputError, "--out: a folder for the cross-validation is required");
+  HP_CHECK(config.split.train_subset == 1, ConfigError,
+           "data.split.train_subset applies to single training runs; cross-validation trains on whole folds: "
+           "remove it (or shorten the runs with --epochs)");
   const fs::path dir(options.out_dir);
   HP_CHECK(options.resume || !fs::exists(dir / "fold_1_1"), InputError, "--out '", options.out_dir,
            "' already holds a cross-validation: pass --resume to finish it or choose another folder");

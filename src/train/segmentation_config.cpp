@@ -24,6 +24,7 @@ InstanceOptions instance_options_from_config(const ConfigNode& node) {
   o.marker_height = node.get_number("marker_height", o.marker_height, 1e-6, 1e6);
   o.min_distance = static_cast<int>(node.get_int("min_distance", o.min_distance, 0, 100000));
   o.fill_holes = node.get<bool>("fill_holes", o.fill_holes);
+  o.interior_seeds = node.get<bool>("interior_seeds", o.interior_seeds);
   HP_CHECK(o.max_area == 0 || o.max_area >= o.min_area, ConfigError, node.where("max_area"), " is ", o.max_area,
            ": expected 0 (no limit) or at least min_area (", o.min_area, ")");
   validate(o);
@@ -33,7 +34,7 @@ InstanceOptions instance_options_from_config(const ConfigNode& node) {
 nlohmann::json instance_options_to_json(const InstanceOptions& o) {
   return {{"threshold", o.threshold},         {"min_area", o.min_area},           {"max_area", o.max_area},
           {"watershed", o.watershed},         {"marker_height", o.marker_height}, {"min_distance", o.min_distance},
-          {"fill_holes", o.fill_holes}};
+          {"fill_holes", o.fill_holes},       {"interior_seeds", o.interior_seeds}};
 }
 
 InstanceOptions instance_options_from_json(const nlohmann::json& json) {

@@ -16,11 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 
 using test::contains;
-
-nlohmann::json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
+using test::read_json;
 
 // Two touching discs and one apart, p = 0.9 on p = 0.05 (8-bit: 230 on 13), with a little
 // seeded noise that never crosses 0.5.

@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "hemapath/core/error.h"
 #include "hemapath/models/model_file.h"
 #include "hemapath/models/classifier.h"
 #include "hemapath/models/registry.h"
@@ -49,6 +50,31 @@ TEST(ModelFile, RoundTripKeepsHeaderAndOutputs) {
   torch::Tensor x = torch::rand({2, 3, 32, 32});
   EXPECT_TRUE(torch::equal(loaded.model->forward(x), before));
   EXPECT_EQ(read_model_header(path).at("task"), "classification");
+}
+
+TEST(ModelFile, Float16WeightsHalveTheFileAndKeepOutputsClose) {
+  test::ScratchDir dir;
+  torch::Tensor before;
+  const std::string path = save_small_model(dir, &before);
+  LoadedClassifier full = load_classifier(path, torch::kCPU);
+  const std::string half_path = dir / "half.hpm";
+  save_model_file(half_path, full.header.to_json(), *full.model, WeightPrecision::float16);
+  EXPECT_EQ(read_model_header(half_path).at("weights_precision"), "float16");
+  EXPECT_LT(std::filesystem::file_size(half_path), 0.6 * std::filesystem::file_size(path));
+  LoadedClassifier half = load_classifier(half_path, torch::kCPU);
+  for (const auto& p : half.model->parameters()) EXPECT_EQ(p.scalar_type(), torch::kFloat);
+  torch::manual_seed(3);
+  create_classifier("separable_cnn", small_header().options);
+  torch::Tensor x = torch::rand({2, 3, 32, 32});
+  const torch::Tensor after = half.model->forward(x);
+  EXPECT_FALSE(torch::equal(after, before));  // rounded weights ...
+  EXPECT_TRUE(torch::allclose(after, before, 1e-2, 1e-2));  // ... close outputs
+  // Weights of another architecture are refused.
+  ClassifierHeader other = small_header();
+  other.options.num_classes = 4;
+  other.classes = {"a", "b", "c", "d"};
+  save_model_file(dir / "wrong.hpm", other.to_json(), *half.model, WeightPrecision::float16);
+  EXPECT_THROW(load_classifier(dir / "wrong.hpm", torch::kCPU), ModelFileError);
 }
 
 TEST(ModelFile, TruncatedDamagedAndForeignFilesAreNamed) {

@@ -83,6 +83,14 @@ TEST(CrossValidation, KFoldTestsEveryImageOnceAndSummarisesTheFolds) {
   }
 }
 
+TEST(CrossValidation, RefusesATrainSubsetItWouldIgnore) {
+  test::ScratchDir dir;
+  TrainConfig config = tiny_config(dir);
+  config.split.train_subset = 0.5;
+  EXPECT_THROW(run_cross_validation(config, two_folds(dir)), ConfigError);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "cv"));
+}
+
 TEST(CrossValidation, GroupsNeverSitOnBothSides) {
   test::ScratchDir dir;
   const TrainConfig config = tiny_config(dir);

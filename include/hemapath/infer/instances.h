@@ -36,6 +36,10 @@ struct InstanceOptions {
   /// Fill holes of the foreground (background regions not 4-connected to the image border)
   /// before labelling, so a nucleus with a pale centre stays one solid instance.
   bool fill_holes = true;
+  /// Models that learn cell interiors apart from boundaries: grow cells from the predicted
+  /// interiors (true), or treat interior + boundary as foreground and split it by the markers
+  /// above (false), for cells whose interior the network sees in pieces (red cells' pale centres).
+  bool interior_seeds = true;
 };
 
 /// Checks the options. Throws ConfigError naming the field: threshold outside [0, 1],

@@ -40,8 +40,14 @@ struct ClassifierHeader {
 /// The fields every model file's header starts with (format, versions, `task`).
 nlohmann::json model_header_base(const std::string& task);
 
-/// Writes header + weights atomically to `path`.
-void save_model_file(const std::string& path, const nlohmann::json& header, torch::nn::Module& module);
+/// How weights are stored. float16 halves the file (for models bundled in the repository);
+/// they are widened to float32 on load, which changes outputs by about 1e-3 relative.
+enum class WeightPrecision { float32, float16 };
+
+/// Writes header + weights atomically to `path`; a float16 file says so in its header
+/// ("weights_precision": "float16").
+void save_model_file(const std::string& path, nlohmann::json header, torch::nn::Module& module,
+                     WeightPrecision precision = WeightPrecision::float32);
 
 /// Reads only the header. ModelFileError when the file is missing, not a hemapath model,
 /// truncated or damaged.

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The blood-smear figures of docs/smear-analysis.md and the bundled models, from scratch:
+#   1. red-cell training data from the Chula points (seeded 20% of the images held out);
+#   2. the red-cell U-Net, the red-cell EfficientNet-B0 and the small white-cell U-Net;
+#   3. the red-cell classifier on the held-out crops (cells from the labelled points);
+#   4. `analyze` on the held-out Chula smears, scored against their points (detection, and the
+#      classes of the matched cells), and on the wbc-bccd test smears of the white-cell
+#      classifier's split (types against labels.csv, detection against the masks);
+#   5. 5x2 cross-validation of the red-cell classifier at a reduced budget (CV_EPOCHS epochs,
+#      default 3, instead of 14; groups = source smears).
+# Usage: bench/smear_acceptance.sh [OUT_DIR]   (from the repository root; HEMAPATH_THREADS sets
+# compute threads, default all cores; HEMAPATH_BIN the binary, default build/hemapath).
+# Finished steps are reused. The float16 models land in OUT_DIR/models (as models/ holds them).
+set -euo pipefail
+out=${1:-runs}
+hemapath=${HEMAPATH_BIN:-build/hemapath}
+threads=${HEMAPATH_THREADS:-0}
+data=../shared/data
+mkdir -p "$out"
+
+if [ ! -d "$out/rbc_points" ]; then
+  $hemapath prepare-points --images $data/rbc-chula/images --points $data/rbc-chula/labels \
+    --classes $data/rbc-chula/classes.txt --out "$out/rbc_points" --exclude uncategorised \
+    --max-radius 32 --max-hole-area 800
+fi
+
+train() {  # config, run name
+  if [ ! -f "$out/$2/done" ]; then
+    rm -rf "${out:?}/$2"
+    $hemapath train --config "configs/$1.yaml" --out "$out/$2" --threads "$threads" --set "data.$3"
+    touch "$out/$2/done"
+  fi
+}
+# The configs read runs/rbc_points; point them at $out/rbc_points.
+train rbc_segmentation_unet rbc_unet "masks=$PWD/$out/rbc_points/train/masks"
+train rbc_efficientnet_b0 rbc_efficientnet_b0 "labels=$PWD/$out/rbc_points/crops/train/labels.csv"
+train wbc_segmentation_unet_small wbc_unet "workers=2"
+
+mkdir -p "$out/models"
+for run in rbc_unet rbc_efficientnet_b0 wbc_unet; do
+  [ -f "$out/models/$run.hpm" ] || $hemapath convert "$out/$run/best.hpm" "$out/models/$run.hpm"
+done
+
+$hemapath eval --model "$out/models/rbc_efficientnet_b0.hpm" --data "$out/rbc_points/crops/test" \
+  --threads "$threads" --out "$out/rbc_efficientnet_b0/test"
+$hemapath eval --model "$out/models/wbc_unet.hpm" --threads "$threads" --out "$out/wbc_unet/test"
+
+models=(--model-rbc-seg "$out/models/rbc_unet.hpm" --model-rbc-cls "$out/models/rbc_efficientnet_b0.hpm"
+        --model-wbc-seg "$out/models/wbc_unet.hpm" --model-wbc-cls models/wbc_separable_cnn.hpm)
+$hemapath analyze "$out/rbc_points/test/images" --points $data/rbc-chula/labels "${models[@]}" \
+  --threads "$threads" --out "$out/analyze_chula_test" | tail -n 4
+# The white-cell classifier's test split (configs/wbc_separable_cnn.yaml, seed 1), as eval lists it.
+$hemapath eval --model models/wbc_separable_cnn.hpm --split test --threads "$threads" --out "$out/wbc_cls_test" > /dev/null
+mkdir -p "$out/wbc_test_images"
+tail -n +2 "$out/wbc_cls_test/predictions.csv" | cut -d, -f1 | while read -r image; do
+  ln -sf "$(realpath "$image")" "$out/wbc_test_images/"
+done
+$hemapath analyze "$out/wbc_test_images" --wbc-labels $data/wbc-bccd/labels.csv --wbc-masks $data/wbc-bccd/masks \
+  "${models[@]}" --threads "$threads" --out "$out/analyze_bccd_test" | tail -n 4
+
+$hemapath cv --config configs/rbc_efficientnet_b0.yaml --scheme 5x2 --group-by column:source \
+  --epochs "${CV_EPOCHS:-3}" \
+  --set "data.labels=$PWD/$out/rbc_points/crops/train/labels.csv" --threads "$threads" \
+  --out "$out/cv_rbc_efficientnet_b0" --resume
