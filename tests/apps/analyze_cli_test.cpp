@@ -115,5 +115,25 @@ TEST(AnalyzeCli, MissingModelOrInputNamesIt) {
   EXPECT_TRUE(contains(r.output, "rbc_unet.hpm")) << r.output;
 }
 
+TEST(ConvertCli, ChangesPrecisionAndCellOptionsAndRefusesBadOnes) {
+  test::ScratchDir dir;
+  const std::string model = (test::source_dir() / "models/wbc_unet.hpm").string();
+  auto r = test::run_cli("convert " + model + " " + (dir / "full.hpm") +
+                         " --precision float32 --instances min_area=500 watershed=true");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_GT(fs::file_size(dir / "full.hpm"), 1.8 * fs::file_size(model));
+  r = test::run_cli("info " + (dir / "full.hpm") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "\"min_area\": 500") || contains(r.output, "\"min_area\":500")) << r.output;
+  r = test::run_cli("convert " + model + " " + (dir / "bad.hpm") + " --instances marker_height=-1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "marker_height")) << r.output;
+  EXPECT_FALSE(fs::exists(dir.path() / "bad.hpm"));
+  r = test::run_cli("convert " + (test::source_dir() / "models/wbc_separable_cnn.hpm").string() + " " +
+                    (dir / "cls.hpm") + " --instances min_area=5");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "segmentation models")) << r.output;
+}
+
 }  // namespace
 }  // namespace hemapath
