@@ -31,6 +31,7 @@ struct AnalyzeCommand {
                          bundled_model("wbc_unet.hpm"), bundled_model("wbc_separable_cnn.hpm")};
   std::string points, point_classes, wbc_labels, wbc_masks;
   double white_overlap = 0.3;
+  double red_scale = 1;
   ComputeFlags compute;
 };
 
@@ -181,11 +182,14 @@ void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
   apply_global(global);
   set_threads(cmd.compute.threads);
   HP_CHECK(cmd.white_overlap >= 0 && cmd.white_overlap <= 1, ConfigError, "--white-overlap must be in [0, 1]");
+  HP_CHECK(cmd.red_scale >= 0.05 && cmd.red_scale <= 20, ConfigError, "--red-scale must be in [0.05, 20], got ",
+           cmd.red_scale);
   const std::vector<Input> inputs = gather_inputs(cmd.inputs);
   SmearOptions options;
   options.device = resolve_device(cmd.compute.device);
   options.batch_size = cmd.compute.batch_size;
   options.white_overlap = cmd.white_overlap;
+  options.red_scale = cmd.red_scale;
   const SmearAnalyzer analyzer(cmd.models, options);
   const SmearClasses classes{analyzer.classes(CellKind::red), analyzer.classes(CellKind::white)};
   Scoring scoring(cmd, classes);
@@ -252,6 +256,9 @@ void setup_analyze(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--model-wbc-cls", cmd->models.white_classifier, "White-cell type classifier");
   sub->add_option("--white-overlap", cmd->white_overlap,
                   "A red-cell candidate with more than this share of its area inside a white cell is dropped");
+  sub->add_option("--red-scale", cmd->red_scale,
+                  "Resize smears by this factor for the red-cell stages so red cells are about 40 px across, as in "
+                  "the smears the bundled red-cell models learnt (for smears at another magnification)");
   sub->add_option("--points", cmd->points,
                   "Score red cells against point annotations: folder of <image stem>.txt, one 'x y class' per cell");
   sub->add_option("--point-classes", cmd->point_classes,

@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "hemapath/core/error.h"
+#include "hemapath/data/segmentation_dataset.h"
 #include "hemapath/image/cell_crop.h"
 #include "hemapath/infer/predictor.h"
 #include "hemapath/infer/segmentation_predictor.h"
@@ -100,16 +101,21 @@ SmearResult SmearAnalyzer::analyze(const cv::Mat& rgb) const {
 
   start = Clock::now();
   const SegmentationPredictor& rs = m.red_segmenter;
-  const cv::Mat red_candidates = rs.cells(rs.predict(rgb), rs.instance_options());
+  const double f = options_.red_scale;
+  cv::Mat red_input = rgb;
+  if (f != 1) cv::resize(rgb, red_input, scaled_size(rgb.size(), f), 0, 0, f < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  cv::Mat red_candidates = rs.cells(rs.predict(red_input), rs.instance_options());
+  if (f != 1) cv::resize(red_candidates, red_candidates, rgb.size(), 0, 0, cv::INTER_NEAREST);
   result.labels = cv::Mat::zeros(rgb.size(), CV_32S);
   std::vector<SmearCell> red = keep_red_cells(red_candidates, white, options_.white_overlap, rgb, result.labels);
   result.seconds.red_segmentation = seconds_since(start);
 
   start = Clock::now();
+  // Crops come from the rescaled smear: the classifier learnt cells of the training smears' size.
   const int red_side = m.red_classifier.header().crop.size;
   std::vector<cv::Mat> crops;
   for (const auto& cell : red)
-    crops.push_back(crop_centred(rgb, {cell.measurement.centroid_x, cell.measurement.centroid_y}, red_side));
+    crops.push_back(crop_centred(red_input, {cell.measurement.centroid_x * f, cell.measurement.centroid_y * f}, red_side));
   assign_classes(red, m.red_classifier.classify(crops));
   result.seconds.red_classification = seconds_since(start);
 

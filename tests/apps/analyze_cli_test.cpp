@@ -104,6 +104,9 @@ TEST(AnalyzeCli, MissingModelOrInputNamesIt) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_TRUE(contains(r.output, "none.hpm")) << r.output;
   EXPECT_FALSE(fs::exists(dir.path() / "out"));
+  r = test::run_cli("analyze " + samples("smears/chula_15.jpg") + " --red-scale 0 --out " + (dir / "out1"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "--red-scale")) << r.output;
   r = test::run_cli("analyze " + (dir / "missing.jpg") + " " + samples("README.md") + " --out " + (dir / "out2"));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_TRUE(contains(r.output, "missing.jpg' does not exist")) << r.output;

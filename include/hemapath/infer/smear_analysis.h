@@ -23,6 +23,10 @@ struct SmearOptions {
   /// A red-cell candidate with more than this share of its pixels inside a white cell is part
   /// of that white cell (the red-cell segmenter has never been taught white cells), not a red cell.
   double white_overlap = 0.3;
+  /// Smears are resized by this factor for the red-cell stages, so that their red cells have
+  /// the size in px the red-cell models learnt (about 40 px across in the Chula smears): for
+  /// a smear at another magnification or camera resolution.
+  double red_scale = 1;
 };
 
 enum class CellKind { red, white };
