@@ -209,10 +209,7 @@ void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
         table.add(input.path, result);
         scoring.add(cmd, input.path, result);
         print_result(name, result, classes);
-        total.red_segmentation += result.seconds.red_segmentation;
-        total.red_classification += result.seconds.red_classification;
-        total.white_segmentation += result.seconds.white_segmentation;
-        total.white_classification += result.seconds.white_classification;
+        total += result.seconds;
         ++analysed;
         continue;
       } catch (const InputError& e) {

@@ -120,7 +120,8 @@ CsvRow batch_header(const SmearClasses& classes) {
 }
 }  // namespace
 
-SmearBatchTable::SmearBatchTable(const SmearClasses& classes) : classes_(classes), csv_(batch_header(classes)) {}
+SmearBatchTable::SmearBatchTable(const SmearClasses& classes)
+    : classes_(classes), columns_(batch_header(classes).size()), csv_(batch_header(classes)) {}
 
 void SmearBatchTable::add(const std::string& image, const SmearResult& result) {
   CsvRow row{image, "ok", std::to_string(result.count(CellKind::red)), std::to_string(result.count(CellKind::white))};
@@ -134,7 +135,7 @@ void SmearBatchTable::add(const std::string& image, const SmearResult& result) {
 
 void SmearBatchTable::add_failure(const std::string& image, const std::string& message) {
   CsvRow row{image, "error"};
-  row.resize(batch_header(classes_).size() - 1);
+  row.resize(columns_ - 1);
   row.push_back(message);
   csv_.add_row(row);
 }

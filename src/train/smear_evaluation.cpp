@@ -17,15 +17,13 @@ RedCellEvaluation::RedCellEvaluation(std::vector<std::string> point_classes, std
 }
 
 void RedCellEvaluation::add(const SmearResult& result, const std::vector<PointLabel>& points) {
-  // Only red cells are matched: the points mark red cells.
+  // Only red cells are matched (the points mark red cells): they hold ids 1..R, white cells above.
+  const int red_count = static_cast<int>(result.count(CellKind::red));
   cv::Mat red = result.labels.clone();
-  std::vector<int> class_of_id(result.cells.size() + 1, -1);
-  for (const auto& cell : result.cells) {
-    if (cell.kind == CellKind::red)
-      class_of_id[cell.measurement.id] = cell.class_index;
-    else
-      red.setTo(0, result.labels == cell.measurement.id);
-  }
+  red.setTo(0, result.labels > red_count);
+  std::vector<int> class_of_id(red_count + 1, -1);
+  for (const auto& cell : result.cells)
+    if (cell.kind == CellKind::red) class_of_id[cell.measurement.id] = cell.class_index;
   const PointMatches matches = match_points_to_cells(red, points);
   detection_.add(matches, points.size());
   for (size_t k = 0; k < points.size(); ++k) {

@@ -45,6 +45,11 @@ struct SmearCell {
 struct StageSeconds {
   double red_segmentation = 0, red_classification = 0, white_segmentation = 0, white_classification = 0;
   double total() const { return red_segmentation + red_classification + white_segmentation + white_classification; }
+  StageSeconds& operator+=(const StageSeconds& o) {
+    red_segmentation += o.red_segmentation, red_classification += o.red_classification;
+    white_segmentation += o.white_segmentation, white_classification += o.white_classification;
+    return *this;
+  }
 };
 
 struct SmearResult {

@@ -46,6 +46,7 @@ class SmearBatchTable {
 
  private:
   SmearClasses classes_;
+  size_t columns_;
   CsvWriter csv_;
 };
 
