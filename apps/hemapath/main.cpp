@@ -76,6 +76,8 @@ int main(int argc, char** argv) {
   cli::setup_prepare_points(app, global);
   cli::setup_analyze(app, global);
   cli::setup_convert(app, global);
+  cli::setup_slide(app, global);
+  cli::setup_stain(app, global);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -57,6 +57,7 @@ SegmentationDataSpec SegmentationDataSpec::from_config(const ConfigNode& node, c
   s.mask_kind = node.get_choice("mask", s.mask_kind, {"index", "instance"});
   s.target = node.get_choice("target", s.target, {"foreground", "boundary"});
   s.classes = node.get<std::vector<std::string>>("classes", {});
+  if (node.has("context")) s.context = resolve_config_path(node.require<std::string>("context"), base_dir);
   if (s.mask_kind == "instance") {
     const auto& implied = s.target == "boundary" ? kBoundaryClasses : kForegroundClasses;
     HP_CHECK(s.classes.empty() || s.classes.size() == implied.size(), ConfigError, node.where("classes"), " names ",
@@ -70,7 +71,9 @@ SegmentationDataSpec SegmentationDataSpec::from_config(const ConfigNode& node, c
 }
 
 nlohmann::json SegmentationDataSpec::to_json() const {
-  return {{"images", images}, {"masks", masks}, {"mask", mask_kind}, {"target", target}, {"classes", classes}};
+  nlohmann::json j = {{"images", images}, {"masks", masks}, {"mask", mask_kind}, {"target", target}, {"classes", classes}};
+  if (!context.empty()) j["context"] = context;
+  return j;
 }
 
 SegmentationDataSpec SegmentationDataSpec::from_json(const nlohmann::json& j) {
@@ -80,22 +83,32 @@ SegmentationDataSpec SegmentationDataSpec::from_json(const nlohmann::json& j) {
   s.mask_kind = j.at("mask");
   s.target = j.at("target");
   s.classes = j.at("classes").get<std::vector<std::string>>();
+  s.context = j.value("context", "");
   return s;
 }
 
 std::vector<SegmentationPair> list_segmentation_pairs(const SegmentationDataSpec& spec) {
   HP_CHECK(fs::is_directory(spec.images), InputError, "image folder '", spec.images, "' does not exist");
   HP_CHECK(fs::is_directory(spec.masks), InputError, "mask folder '", spec.masks, "' does not exist");
+  HP_CHECK(spec.context.empty() || fs::is_directory(spec.context), InputError, "context folder '", spec.context,
+           "' does not exist");
   std::vector<SegmentationPair> pairs;
   size_t without_mask = 0;
   for (const auto& entry : fs::directory_iterator(spec.images)) {
     const std::string name = entry.path().filename().string();
     if (!entry.is_regular_file() || name[0] == '.' || !has_image_extension(name)) continue;
     const fs::path mask = fs::path(spec.masks) / (entry.path().stem().string() + ".png");
-    if (fs::is_regular_file(mask))
-      pairs.push_back({entry.path().string(), mask.string()});
-    else
+    if (!fs::is_regular_file(mask)) {
       ++without_mask;
+      continue;
+    }
+    std::string context;
+    if (!spec.context.empty()) {
+      context = (fs::path(spec.context) / name).string();
+      HP_CHECK(fs::is_regular_file(context), InputError, "image '", entry.path().string(), "' has no context patch '",
+               context, "'");
+    }
+    pairs.push_back({entry.path().string(), mask.string(), context});
   }
   HP_CHECK(!pairs.empty(), InputError, "no image in '", spec.images, "' has a mask in '", spec.masks,
            "' (expected <image stem>.png)");
@@ -134,6 +147,7 @@ void SegmentationDataset::load(int threads) {
   const size_t n = pairs_.size();
   images_.assign(n, {});
   targets_.assign(n, {});
+  contexts_.assign(n, {});
   std::atomic<size_t> next{0};
   std::exception_ptr error;
   std::mutex error_mutex;
@@ -142,11 +156,27 @@ void SegmentationDataset::load(int threads) {
       try {
         images_[i] = read_image_rgb(pairs_[i].image_path);
         targets_[i] = load_segmentation_target(pairs_[i], spec_, images_[i].size());
-        if (options_.scale != 1) {
-          const cv::Size size = scaled_size(images_[i].size(), options_.scale);
-          cv::resize(images_[i], images_[i], size, 0, 0, options_.scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
-          cv::resize(targets_[i], targets_[i], size, 0, 0, cv::INTER_NEAREST);
+        if (has_context()) {
+          contexts_[i] = read_image_rgb(pairs_[i].context_path);
+          HP_CHECK(contexts_[i].size() == images_[i].size(), InputError, "context patch '", pairs_[i].context_path,
+                   "' is ", contexts_[i].cols, "x", contexts_[i].rows, " px: expected the size of '",
+                   pairs_[i].image_path, "'");
         }
+        if (options_.stain) {
+          images_[i] = options_.stain->apply(images_[i]);
+          if (!contexts_[i].empty()) contexts_[i] = options_.stain->apply(contexts_[i]);
+        }
+        const cv::Size size = scaled_size(images_[i].size(), options_.scale);
+        auto rescale = [&](cv::Mat& m, int interpolation) {
+          if (!m.empty() && options_.scale != 1) cv::resize(m, m, size, 0, 0, interpolation);
+        };
+        rescale(images_[i], options_.scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+        rescale(contexts_[i], options_.scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+        rescale(targets_[i], cv::INTER_NEAREST);
+        HP_CHECK(!has_context() || (images_[i].cols == options_.patch && images_[i].rows == options_.patch),
+                 ConfigError, "data.patch is ", options_.patch, " px but '", pairs_[i].image_path, "' is ",
+                 images_[i].cols, "x", images_[i].rows,
+                 " px at data.scale: with context patches every tile is used whole (a crop would move its centre)");
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);
         if (!error) error = std::current_exception();
@@ -177,16 +207,25 @@ std::pair<torch::Tensor, torch::Tensor> SegmentationDataset::patch(size_t i, uin
   const int y = static_cast<int>(uniform(rng, 0, img.rows - p + 1)), x = static_cast<int>(uniform(rng, 0, img.cols - p + 1));
   const cv::Rect box(std::min(x, img.cols - p), std::min(y, img.rows - p), p, p);
   cv::Mat image_patch = img(box).clone(), target_patch = tgt(box).clone();
+  // The context takes the same draws (a copy of the generator), so flips, rotations and zoom
+  // about the shared centre keep the two patches aligned.
+  Rng context_rng = rng;
   augment(image_patch, &target_patch, options_.augment, rng);
-  return {image_to_tensor(image_patch, options_.normalization),
-          torch::from_blob(target_patch.data, {p, p}, torch::kUInt8).to(torch::kLong)};
+  torch::Tensor input = image_to_tensor(image_patch, options_.normalization);
+  if (has_context()) {
+    cv::Mat context_patch = contexts_[i].clone();
+    augment(context_patch, nullptr, options_.augment, context_rng);
+    input = torch::cat({input, image_to_tensor(context_patch, options_.normalization)});
+  }
+  return {input, torch::from_blob(target_patch.data, {p, p}, torch::kUInt8).to(torch::kLong)};
 }
 
 std::pair<torch::Tensor, torch::Tensor> SegmentationDataset::whole(size_t i) const {
   const cv::Mat& t = target(i);
   cv::Mat contiguous = t.isContinuous() ? t : t.clone();
-  return {image_to_tensor(image(i), options_.normalization),
-          torch::from_blob(contiguous.data, {t.rows, t.cols}, torch::kUInt8).to(torch::kLong)};
+  torch::Tensor input = image_to_tensor(image(i), options_.normalization);
+  if (has_context()) input = torch::cat({input, image_to_tensor(contexts_[i], options_.normalization)});
+  return {input, torch::from_blob(contiguous.data, {t.rows, t.cols}, torch::kUInt8).to(torch::kLong)};
 }
 
 }  // namespace hemapath

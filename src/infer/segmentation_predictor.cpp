@@ -119,11 +119,15 @@ SegmentationMaps SegmentationPredictor::predict(const cv::Mat& rgb) const {
   return maps;
 }
 
-cv::Mat SegmentationPredictor::cells(const SegmentationMaps& maps, const InstanceOptions& options) const {
-  if (loaded_.header.target == "boundary" && options.watershed && options.interior_seeds)
+cv::Mat cells_from_maps(const SegmentationMaps& maps, const std::string& target, const InstanceOptions& options) {
+  if (target == "boundary" && options.watershed && options.interior_seeds)
     return extract_instances_from_seeds(foreground_from_probability(maps.foreground(), options.threshold),
                                         maps.classes == 1, options);
   return extract_instances_from_probability(maps.foreground(), options);
+}
+
+cv::Mat SegmentationPredictor::cells(const SegmentationMaps& maps, const InstanceOptions& options) const {
+  return cells_from_maps(maps, loaded_.header.target, options);
 }
 
 std::string SegmentationPredictor::cell_separation(const InstanceOptions& options) const {

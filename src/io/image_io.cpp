@@ -44,8 +44,13 @@ cv::Mat read_mask(const std::string& path) {
 
 void write_image(const std::string& path, const cv::Mat& image) {
   HP_CHECK(!image.empty(), OutputError, "cannot write '", path, "': the image is empty");
-  cv::Mat out = image;
-  if (image.channels() == 3) cv::cvtColor(image, out, cv::COLOR_RGB2BGR);
+  // A new buffer for the BGR copy: converting into a header that shares `image`'s pixels
+  // would swap the caller's channels in place.
+  cv::Mat out;
+  if (image.channels() == 3)
+    cv::cvtColor(image, out, cv::COLOR_RGB2BGR);
+  else
+    out = image;
   AtomicFile file(path);
   bool ok = false;
   try {

@@ -94,22 +94,8 @@ void write_instance_mask(const std::string& path, const cv::Mat& labels) {
   write_image(path, out);
 }
 
-cv::Mat render_instance_overlay(const cv::Mat& rgb, const cv::Mat& labels, const std::vector<InstanceRecord>& records,
-                                const ClassLegend& legend) {
-  HP_CHECK(rgb.type() == CV_8UC3, InputError, "overlay image must be 8-bit RGB (3 channels)");
-  HP_CHECK(rgb.size() == labels.size(), InputError, "overlay image is ", rgb.cols, "x", rgb.rows,
-           " px but the instance map is ", labels.cols, "x", labels.rows, " px: expected the same size");
-  for (const auto& r : records) legend.name(r.class_index);  // checks every class before drawing
-  const auto outlines = instance_outlines(labels);
-  cv::Mat canvas = rgb.clone();
-  const int thickness = std::max(rgb.cols, rgb.rows) >= 1000 ? 2 : 1;
-  for (const auto& r : records) {
-    const auto it = outlines.find(r.id);
-    if (it == outlines.end()) continue;
-    const auto c = legend.colour(r.class_index);
-    cv::drawContours(canvas, it->second, -1, cv::Scalar(c[0], c[1], c[2]), thickness, cv::LINE_8);
-  }
-  if (legend.names.empty() || canvas.cols < 8 || canvas.rows < 8) return canvas;
+void draw_legend(cv::Mat& canvas, const ClassLegend& legend) {
+  if (legend.names.empty() || canvas.cols < 8 || canvas.rows < 8) return;
   // Legend: a white box with a swatch and the name of each class, scaled to the image.
   const double scale = std::clamp(std::max(canvas.cols, canvas.rows) / 1200.0, 0.35, 1.0);
   const int font = cv::FONT_HERSHEY_SIMPLEX, pad = std::max(3, static_cast<int>(8 * scale));
@@ -130,6 +116,24 @@ cv::Mat render_instance_overlay(const cv::Mat& rgb, const cv::Mat& labels, const
     cv::putText(canvas, legend.names[i], cv::Point(pad * 2 + swatch, y + text_h - baseline), font, scale,
                 cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
   }
+}
+
+cv::Mat render_instance_overlay(const cv::Mat& rgb, const cv::Mat& labels, const std::vector<InstanceRecord>& records,
+                                const ClassLegend& legend) {
+  HP_CHECK(rgb.type() == CV_8UC3, InputError, "overlay image must be 8-bit RGB (3 channels)");
+  HP_CHECK(rgb.size() == labels.size(), InputError, "overlay image is ", rgb.cols, "x", rgb.rows,
+           " px but the instance map is ", labels.cols, "x", labels.rows, " px: expected the same size");
+  for (const auto& r : records) legend.name(r.class_index);  // checks every class before drawing
+  const auto outlines = instance_outlines(labels);
+  cv::Mat canvas = rgb.clone();
+  const int thickness = std::max(rgb.cols, rgb.rows) >= 1000 ? 2 : 1;
+  for (const auto& r : records) {
+    const auto it = outlines.find(r.id);
+    if (it == outlines.end()) continue;
+    const auto c = legend.colour(r.class_index);
+    cv::drawContours(canvas, it->second, -1, cv::Scalar(c[0], c[1], c[2]), thickness, cv::LINE_8);
+  }
+  draw_legend(canvas, legend);
   return canvas;
 }
 

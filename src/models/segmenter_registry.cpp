@@ -7,6 +7,7 @@
 #include "hemapath/models/deeplabv3.h"
 #include "hemapath/models/extra_options.h"
 #include "hemapath/models/fcn.h"
+#include "hemapath/models/mrn.h"
 #include "hemapath/models/segmenter.h"
 #include "hemapath/models/unet.h"
 
@@ -51,6 +52,23 @@ SegmenterPtr make_unet(const std::string& arch, const SegmenterOptions& o) {
       .ptr();
 }
 
+SegmenterPtr make_mrn(const std::string& arch, const SegmenterOptions& o) {
+  check_common(arch, o);
+  HP_CHECK(o.in_channels % 2 == 0, ConfigError, "option 'in_channels' of '", arch, "' is ", o.in_channels,
+           ": expected an even number (the fine patch's channels, then the context patch's)");
+  const ExtraOptions extra(arch, o.extra, {"depth", "width", "context_width", "context_ratio", "upsampling"});
+  const std::string upsampling = extra.choice("upsampling", "bilinear", {"bilinear", "transposed"});
+  return Mrn(MrnOptions()
+                 .num_classes(o.num_classes)
+                 .in_channels(o.in_channels / 2)
+                 .depth(extra.integer("depth", 4))
+                 .width(extra.integer("width", 32))
+                 .context_width(extra.integer("context_width", 0))
+                 .context_ratio(extra.number("context_ratio", 4.0))
+                 .upsampling(upsampling == "bilinear" ? UpsamplingKind::kBilinear : UpsamplingKind::kTransposed))
+      .ptr();
+}
+
 int64_t backbone_depth(const std::string& arch, const SegmenterOptions& o) {
   check_common(arch, o);
   const ExtraOptions extra(arch, o.extra, {"backbone"});
@@ -61,6 +79,7 @@ int64_t backbone_depth(const std::string& arch, const SegmenterOptions& o) {
 // The one place segmenters are registered, in the order `segmenter_names` lists them.
 void register_segmenters(FactoryTable& table) {
   table.emplace_back("unet", make_unet);
+  table.emplace_back("mrn", make_mrn);
   table.emplace_back("fcn_resnet50", [](const std::string& arch, const SegmenterOptions& o) -> SegmenterPtr {
     const int64_t depth = backbone_depth(arch, o);
     return Fcn(FcnOptions().num_classes(o.num_classes).in_channels(o.in_channels).backbone_depth(depth)).ptr();

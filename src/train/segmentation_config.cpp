@@ -63,6 +63,8 @@ SegmentationTrainConfig SegmentationTrainConfig::from_config(const ConfigNode& r
   HP_CHECK(c.split.train_subset == 1, ConfigError, data.where("split.train_subset"),
            " is not supported for segmentation");
   c.scale = data.get_number("scale", c.scale, 0.05, 8);
+  c.mpp = data.get_number("mpp", c.mpp, 0, 1000);
+  if (data.has("stain")) c.stain = StainNormalizer::load(resolve_config_path(data.require<std::string>("stain"), base_dir));
   c.patch = static_cast<int>(data.get_int("patch", c.patch, 16, 8192));
   c.patches_per_image = static_cast<int>(data.get_int("patches_per_image", c.patches_per_image, 1, 1000));
   c.workers = static_cast<int>(data.get_int("workers", c.workers, 0, 64));
@@ -104,6 +106,8 @@ nlohmann::json SegmentationTrainConfig::to_json() const {
            {{"spec", data.to_json()},
             {"split", split.to_json()},
             {"scale", scale},
+            {"mpp", mpp},
+            {"stain", stain ? stain->to_json() : nlohmann::json(nullptr)},
             {"patch", patch},
             {"patches_per_image", patches_per_image},
             {"workers", workers}}},

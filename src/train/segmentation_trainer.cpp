@@ -141,13 +141,14 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
             split.train.size(), split.val.size(), split.test.size());
 
   // Data decoded and the network built before the run folder is touched.
-  SegmentationDataOptions data_options{config.scale, config.patch, config.augment, config.normalization};
+  SegmentationDataOptions data_options{config.scale, config.patch, config.augment, config.normalization, config.stain};
   SegmentationDataset dataset(pairs, config.data, data_options);
   dataset.load(std::max(1, config.workers));
 
   SegmenterOptions model_options;
   model_options.num_classes = config.output_channels();
   model_options.extra = config.extra;
+  model_options.in_channels = dataset.input_channels();
   SegmenterPtr model = create_segmenter(config.arch, model_options);
   const bool binary = model_options.num_classes == 1;
   SegmentationTrainResult result;

@@ -138,3 +138,66 @@ TEST(SegmentationDataset, PairsThatDoNotFitAreErrorsNamingTheFiles) {
 
 }  // namespace
 }  // namespace hemapath
+
+namespace hemapath {
+namespace {
+
+// Context patches (multi-resolution networks): every image comes with a context patch of the
+// same size, augmented with the same draws so the two stay centred on one point.
+TEST(SegmentationDataset, ContextPatchesFollowTheImageThroughAugmentation) {
+  test::ScratchDir dir;
+  write_pair(dir, "a", 48, 48, 3);
+  write_pair(dir, "b", 48, 48, 4);
+  std::filesystem::create_directories(dir.path() / "context");
+  // Each context patch is its image, so aligned augmentation keeps the two halves equal.
+  for (const char* stem : {"a", "b"})
+    std::filesystem::copy_file(dir.path() / "images" / (std::string(stem) + ".png"),
+                               dir.path() / "context" / (std::string(stem) + ".png"));
+  SegmentationDataSpec spec = index_spec(dir);
+  spec.context = dir / "context";
+  SegmentationDataOptions options;
+  options.patch = 48;
+  options.augment.rotate_degrees = 30;
+  options.augment.scale_min = 0.8;
+  options.augment.scale_max = 1.2;
+  options.augment.hed_sigma = 0.05;
+  SegmentationDataset data(list_segmentation_pairs(spec), spec, options);
+  data.load(1);
+  EXPECT_EQ(data.input_channels(), 6);
+  for (uint64_t seed = 0; seed < 6; ++seed) {
+    const auto [input, target] = data.patch(seed % 2, seed);
+    ASSERT_EQ(input.sizes(), (std::vector<int64_t>{6, 48, 48}));
+    EXPECT_TRUE(torch::equal(input.narrow(0, 0, 3), input.narrow(0, 3, 3))) << "seed " << seed;
+  }
+  const auto whole = data.whole(0).first;
+  EXPECT_EQ(whole.size(0), 6);
+  EXPECT_EQ(spec.to_json()["context"], spec.context);
+  EXPECT_EQ(SegmentationDataSpec::from_json(spec.to_json()).context, spec.context);
+}
+
+TEST(SegmentationDataset, ContextErrorsNameTheFiles) {
+  test::ScratchDir dir;
+  write_pair(dir, "a", 48, 48, 3);
+  SegmentationDataSpec spec = index_spec(dir);
+  spec.context = dir / "context";
+  EXPECT_THROW(list_segmentation_pairs(spec), InputError);  // no context folder
+  std::filesystem::create_directories(dir.path() / "context");
+  try {
+    list_segmentation_pairs(spec);
+    FAIL() << "a missing context patch must be named";
+  } catch (const InputError& e) {
+    EXPECT_TRUE(test::contains(e.what(), "context patch")) << e.what();
+  }
+  write_image(dir / "context/a.png", cv::Mat(40, 48, CV_8UC3, cv::Scalar(1, 2, 3)));
+  SegmentationDataOptions options;
+  options.patch = 48;
+  SegmentationDataset wrong_size(list_segmentation_pairs(spec), spec, options);
+  EXPECT_THROW(wrong_size.load(1), InputError);
+  write_image(dir / "context/a.png", cv::Mat(48, 48, CV_8UC3, cv::Scalar(1, 2, 3)));
+  options.patch = 32;  // a crop would move the tile's centre away from its context's
+  SegmentationDataset cropped(list_segmentation_pairs(spec), spec, options);
+  EXPECT_THROW(cropped.load(1), ConfigError);
+}
+
+}  // namespace
+}  // namespace hemapath

@@ -59,20 +59,23 @@ class SegmenterTest : public ::testing::Test {
 // --- every registered segmenter --------------------------------------------------------------
 
 TEST_F(SegmenterTest, EveryRegisteredSegmenterGivesLogitsAtTheInputSize) {
-  EXPECT_EQ(segmenter_names(), (std::vector<std::string>{"unet", "fcn_resnet50", "deeplabv3_resnet50"}));
+  EXPECT_EQ(segmenter_names(), (std::vector<std::string>{"unet", "mrn", "fcn_resnet50", "deeplabv3_resnet50"}));
   for (const auto& arch : segmenter_names()) {
     for (const int64_t classes : {1, 3}) {
       SCOPED_TRACE(arch + " " + std::to_string(classes));
-      auto model = create_segmenter(arch, seg_options(classes));
+      SegmenterOptions options = seg_options(classes);
+      const int64_t channels = arch == "mrn" ? 6 : 3;  // MRN takes the fine and the context patch
+      options.in_channels = channels;
+      auto model = create_segmenter(arch, options);
       // Batch 2 in training mode: DeepLab's image pooling branch normalises over the batch.
-      const torch::Tensor y = model->forward(torch::randn({2, 3, 64, 64}));
+      const torch::Tensor y = model->forward(torch::randn({2, channels, 64, 64}));
       EXPECT_EQ(y.sizes(), (std::vector<int64_t>{2, classes, 64, 64}));
       if (arch == "deeplabv3_resnet50") {
         EXPECT_THROW(model->forward(torch::randn({1, 3, 64, 64})), InputError);
       }
       model->eval();
       torch::NoGradGuard no_grad;
-      EXPECT_EQ(model->forward(torch::randn({1, 3, 32, 96})).sizes(), (std::vector<int64_t>{1, classes, 32, 96}));
+      EXPECT_EQ(model->forward(torch::randn({1, channels, 32, 96})).sizes(), (std::vector<int64_t>{1, classes, 32, 96}));
     }
   }
 }

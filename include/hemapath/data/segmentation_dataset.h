@@ -3,6 +3,7 @@
 /// masks (an id per cell) turned into class targets, random patches, and augmentation applied
 /// identically to image and mask (nearest-neighbour for the mask).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "hemapath/core/config.h"
 #include "hemapath/image/augment.h"
 #include "hemapath/image/normalization.h"
+#include "hemapath/image/stain_normalization.h"
 
 namespace hemapath {
 
@@ -29,6 +31,10 @@ struct SegmentationDataSpec {
   /// target of a network that learns to keep touching cells apart.
   std::string target = "foreground";
   std::vector<std::string> classes;  ///< class names in index order, background first
+  /// Optional folder of context patches for multi-resolution networks: for each image, a file
+  /// of the same name and size centred on the same point at a coarser mpp (as `hemapath slide
+  /// tile --context-mpp` writes them). Empty = none.
+  std::string context;
 
   /// Relative paths from `base_dir`. ConfigError naming the key for wrong values; for index
   /// masks `classes` is required (at least 2), for instance masks it follows from `target`.
@@ -40,10 +46,12 @@ struct SegmentationDataSpec {
 
 struct SegmentationPair {
   std::string image_path, mask_path;
+  std::string context_path;  ///< empty unless the spec has a context folder
 };
 
 /// Every image in spec.images (sorted) that has a mask; images without one are skipped and
-/// logged. InputError naming the folder when it is missing or no pair is left.
+/// logged. InputError naming the folder when it is missing or no pair is left, and naming the
+/// file when the spec has a context folder without an image's context patch.
 std::vector<SegmentationPair> list_segmentation_pairs(const SegmentationDataSpec& spec);
 
 /// The class targets (CV_8U) of a pair's mask, at the image's size. InputError naming the
@@ -68,6 +76,9 @@ struct SegmentationDataOptions {
   int patch = 256;          ///< side of the random training patches, px (images smaller are padded)
   AugmentOptions augment;
   Normalization normalization;
+  /// Applied to every image (and context patch) as it is loaded, so the network learns one
+  /// stain appearance (stain_normalization.h); empty = none.
+  std::optional<StainNormalizer> stain;
 };
 
 /// Decodes every pair once (load), then serves normalised image tensors and int64 targets.
@@ -83,21 +94,27 @@ class SegmentationDataset {
   const SegmentationPair& pair(size_t i) const { return pairs_.at(i); }
   const cv::Mat& image(size_t i) const { return images_.at(i); }    ///< CV_8UC3 RGB, at options().scale
   const cv::Mat& target(size_t i) const { return targets_.at(i); }  ///< CV_8U class indices, at options().scale
+  bool has_context() const { return !spec_.context.empty(); }
+  /// Input channels of a network for this data: 3, or 6 with context patches.
+  int64_t input_channels() const { return has_context() ? 6 : 3; }
   const SegmentationDataOptions& options() const { return options_; }
   void set_normalization(const Normalization& normalization) { options_.normalization = normalization; }
 
   /// A training example: a patch x patch crop at a random position (padded when the image is
   /// smaller: image reflected, target 0), augmented, drawn from an Rng seeded by `seed`.
-  /// Image [3,P,P] float, target [P,P] int64. Thread-safe.
+  /// Image [3,P,P] float, target [P,P] int64. With context patches the image is the whole
+  /// tile (the patch size must equal it) and comes with its context, augmented alike:
+  /// [6,P,P], fine channels first. Thread-safe.
   std::pair<torch::Tensor, torch::Tensor> patch(size_t i, uint64_t seed) const;
-  /// The whole image [3,H,W] and target [H,W], unaugmented, for evaluation and prediction.
+  /// The whole image [3,H,W] ([6,H,W] with its context) and target [H,W], unaugmented, for
+  /// evaluation and prediction.
   std::pair<torch::Tensor, torch::Tensor> whole(size_t i) const;
 
  private:
   std::vector<SegmentationPair> pairs_;
   SegmentationDataSpec spec_;
   SegmentationDataOptions options_;
-  std::vector<cv::Mat> images_, targets_;
+  std::vector<cv::Mat> images_, targets_, contexts_;
 };
 
 }  // namespace hemapath

@@ -37,6 +37,13 @@ struct SegmentationMaps {
 /// The argmax class map (CV_8U) of per-class probability maps (CV_32F, same size).
 cv::Mat most_probable_class(const std::vector<cv::Mat>& probabilities);
 
+/// The cells (instance map, CV_32S) of segmented maps of a model with `target` ("classes",
+/// "foreground" or "boundary"; see SegmenterHeader): for a boundary model with `watershed` and
+/// `interior_seeds` on, grown from the predicted cell interiors (class 1) over the foreground;
+/// otherwise cut from the foreground probability (distance-transform watershed, or connected
+/// components).
+cv::Mat cells_from_maps(const SegmentationMaps& maps, const std::string& target, const InstanceOptions& options);
+
 class SegmentationPredictor {
  public:
   /// Loads the model file (ModelFileError when unusable).
@@ -47,9 +54,7 @@ class SegmentationPredictor {
 
   /// Segments a CV_8UC3 RGB image. InputError for another type or an empty image.
   SegmentationMaps predict(const cv::Mat& rgb) const;
-  /// The cells of a segmented image (instances.h): for a boundary model with `watershed` on,
-  /// grown from the predicted cell interiors over the foreground; otherwise cut from the
-  /// foreground probability (distance-transform watershed, or connected components).
+  /// The cells of a segmented image: cells_from_maps with this model's target.
   cv::Mat cells(const SegmentationMaps& maps, const InstanceOptions& options) const;
   /// How cells() separates touching cells with `options`, in words for reports.
   std::string cell_separation(const InstanceOptions& options) const;

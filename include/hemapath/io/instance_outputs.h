@@ -64,6 +64,10 @@ void write_instance_mask(const std::string& path, const cv::Mat& labels);
 cv::Mat render_instance_overlay(const cv::Mat& rgb, const cv::Mat& labels, const std::vector<InstanceRecord>& records,
                                 const ClassLegend& legend);
 
+/// Draws a legend box (top-left, light, scaled to the image) with one colour swatch and name per
+/// class of `legend` onto `canvas` (CV_8UC3 RGB); nothing for a legend without names.
+void draw_legend(cv::Mat& canvas, const ClassLegend& legend);
+
 /// Writes render_instance_overlay(...) as PNG.
 void write_instance_overlay(const std::string& path, const cv::Mat& rgb, const cv::Mat& labels,
                             const std::vector<InstanceRecord>& records, const ClassLegend& legend);

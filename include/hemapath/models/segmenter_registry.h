@@ -23,6 +23,10 @@ using SegmenterPtr = std::shared_ptr<SegmenterImpl>;
 ///       upsampling ("bilinear" | "transposed", "bilinear")
 ///       encoder ("" | "resnet18" | "resnet34" | "resnet50" | "efficientnet_b0", ""): a
 ///           classifier backbone as the contracting path, parameters under "encoder."
+///   mrn [2^depth]   multi-resolution network (mrn.h); in_channels counts both patches (6 for RGB)
+///       depth (integer 1..8, 4), width (integer >= 1, 32), upsampling as unet
+///       context_width (integer >= 0, 0 = width): the context encoder's level-0 channels
+///       context_ratio (number > 1, 4): context mpp / fine mpp
 ///   fcn_resnet50 [8], deeplabv3_resnet50 [8]   torchvision's (aux_loss=False)
 ///       backbone ("resnet50" | "resnet34" | "resnet18", "resnet50"): lighter dilated
 ///           backbones, hemapath's own variants; parameters under "backbone."

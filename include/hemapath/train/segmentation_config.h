@@ -19,6 +19,7 @@
 /// instances: {threshold: 0.5, watershed: true, min_area: 10, ...}   # how predict cuts cells
 /// ```
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,12 @@ struct SegmentationTrainConfig {
   SegmentationDataSpec data;
   SplitConfig split{0.8, 0.0, 0.2};
   double scale = 1;           ///< images and masks are resized by this factor before the network
+  /// um per px of the training images (data.mpp), when known: slide inference then works at
+  /// mpp / scale unless told otherwise. 0 = unknown.
+  double mpp = 0;
+  /// data.stain: a stain normaliser JSON file (StainNormalizer::save) applied to every image as
+  /// it is loaded; stored whole in the model file so slide inference applies it too.
+  std::optional<StainNormalizer> stain;
   int patch = 256;            ///< side of the square training patches, px (at `scale`)
   int patches_per_image = 1;  ///< random patches drawn from every training image per epoch
   int workers = 2;
