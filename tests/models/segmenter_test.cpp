@@ -362,7 +362,7 @@ TEST_F(SegmenterTest, InputsNotAMultipleOfTheOutputStrideAreInputErrors) {
 TEST_F(SegmenterTest, UnknownNamesAndOptionsAreErrorsNamingThem) {
   std::string message = error_of<InputError>([] { create_segmenter("unet3", seg_options(1)); });
   EXPECT_TRUE(contains(message, "'unet3'")) << message;
-  EXPECT_TRUE(contains(message, "unet, fcn_resnet50, deeplabv3_resnet50")) << message;
+  EXPECT_TRUE(contains(message, "unet, mrn, fcn_resnet50, deeplabv3_resnet50")) << message;
 
   message = error_of<ConfigError>([] { create_segmenter("unet", seg_options(1, {{"dept", 3}})); });
   EXPECT_TRUE(contains(message, "extra.dept")) << message;
