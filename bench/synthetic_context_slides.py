@@ -2,11 +2,12 @@
 """Seeded synthetic slides for the MRN-versus-U-Net check, drawn over real tissue texture.
 
 Each slide is a mosaic of CMU-1-Small-Region crops (real H&E texture, flipped and rotated) at
-0.5 um/px. A few landmarks (dark rings like a vessel wall, 24 px across) are scattered over it;
-every pixel within RADIUS px of a landmark is class 1 ("region"), the rest class 0. Inside a
-region nothing local marks it: a 128 px tile far from its landmark looks like any other, so the
-class of a fine tile depends on what lies around it, which a context patch at 2 um/px (512 px of
-field) shows and a fine-resolution network does not.
+0.5 um/px. A few landmarks (teal discs 40 px across, like a dye mark: unlike anything in H&E,
+so still plain at 2 um/px) are scattered over it; every pixel within RADIUS px of a landmark is
+class 1 ("region"), the rest class 0. Inside a region nothing local marks it: a 128 px tile far
+from its landmark looks like any other, so the class of a fine tile depends on what lies around
+it, which a context patch at 2 um/px (512 px of field) shows and a fine-resolution network
+does not.
 
 Usage: synthetic_context_slides.py TEXTURE.raw WIDTH HEIGHT OUT_DIR NAME SIZE SEED
 (TEXTURE.raw: 8-bit RGB, row-major). Writes NAME.png (the slide) and NAME_labels.png (0/1).
@@ -18,7 +19,7 @@ import struct
 import numpy as np
 
 RADIUS = 170
-LANDMARK = 12
+LANDMARK = 20
 
 
 def write_png(path, array):
@@ -58,8 +59,7 @@ def main():
         cy, cx = rng.integers(LANDMARK, size - LANDMARK, 2)
         d = np.hypot(yy - cy, xx - cx)
         labels[d <= RADIUS] = 1
-        ring = (d <= LANDMARK) & (d >= LANDMARK - 5)
-        slide[ring] = (70, 30, 90)
+        slide[d <= LANDMARK] = (40, 170, 170)
     write_png(f"{out_dir}/{name}.png", slide)
     write_png(f"{out_dir}/{name}_labels.png", labels)
     print(f"{name}: {size}x{size} px, {count} landmarks, region fraction {labels.mean():.3f}")
