@@ -2,7 +2,8 @@
 # MRN versus U-Net where context matters: seeded synthetic slides over real texture
 # (bench/synthetic_context_slides.py), tiles + 2 um/px context patches cut by `hemapath slide
 # tile`, a U-Net at 0.5 um/px, MRN-bilinear and MRN-transposed trained the same way, then each
-# run over two held-out slides by `hemapath slide segment --truth` (foreground IoU).
+# run over two held-out slides by `hemapath slide segment --truth` (foreground IoU). The last
+# epoch is scored: the per-tile validation mIoU, mostly over empty tiles, is a poor guide to a best one.
 #   [THREADS=N] bench/mrn_context.sh [WORK_DIR]     (default /tmp/hemapath-mrn; THREADS: training threads)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +28,7 @@ declare -A config=([unet]=configs/context_unet.yaml [mrn_bilinear]=configs/conte
 for model in unet mrn_bilinear mrn_transposed; do
   [ -f "$work/$model/best.hpm" ] || build/hemapath -q train --config "${config[$model]}" ${extra[$model]} --threads "${THREADS:-0}" --out "$work/$model"
   for test in test1 test2; do
-    build/hemapath -q slide segment "$work/$test.png" --slide-mpp 0.5 --model "$work/$model/best.hpm" --size 128 \
+    build/hemapath -q slide segment "$work/$test.png" --slide-mpp 0.5 --model "$work/$model/last.hpm" --size 128 \
       --overlap 32 --min-tissue 0 --truth "$work/${test}_labels.png" --truth-classes region --out "$work/$model-$test" \
       | grep "against" | sed "s|^|$model $test: |"
   done
