@@ -64,35 +64,36 @@ void RasterFile::check_rect(const cv::Rect& rect) const {
            "raster '", path_, "': rectangle ", rect, " is not inside its ", width_, "x", height_, " px");
 }
 
+// Moves `rect`'s rows between the file and `pixels` with pread or pwrite (`io`), one call per
+// row (and more only when the kernel transfers part of one).
+template <typename Io, typename Buffer>
+void transfer_rows(const cv::Rect& rect, int raster_width, int bands, Buffer pixels, Io io) {
+  const size_t row_bytes = static_cast<size_t>(rect.width) * bands;
+  for (int y = 0; y < rect.height; ++y) {
+    const off_t offset = (static_cast<off_t>(rect.y + y) * raster_width + rect.x) * bands;
+    for (size_t done = 0; done < row_bytes;) done += io(pixels.ptr(y) + done, row_bytes - done, offset + static_cast<off_t>(done));
+  }
+}
+
 void RasterFile::write(const cv::Rect& rect, const cv::Mat& pixels) {
   check_rect(rect);
   HP_CHECK(pixels.type() == CV_8UC(bands_) && pixels.size() == rect.size(), InputError, "raster '", path_,
            "': expected ", rect.width, "x", rect.height, " px of ", bands_, " 8-bit band(s)");
-  const size_t row_bytes = static_cast<size_t>(rect.width) * bands_;
-  for (int y = 0; y < rect.height; ++y) {
-    const off_t offset = (static_cast<off_t>(rect.y + y) * width_ + rect.x) * bands_;
-    const char* data = reinterpret_cast<const char*>(pixels.ptr(y));
-    for (size_t done = 0; done < row_bytes;) {
-      const ssize_t n = ::pwrite(fd_, data + done, row_bytes - done, offset + static_cast<off_t>(done));
-      HP_CHECK(n > 0, OutputError, "writing '", path_, "' failed: ", std::strerror(errno));
-      done += static_cast<size_t>(n);
-    }
-  }
+  transfer_rows(rect, width_, bands_, pixels, [&](const uint8_t* data, size_t n, off_t offset) {
+    const ssize_t written = ::pwrite(fd_, data, n, offset);
+    HP_CHECK(written > 0, OutputError, "writing '", path_, "' failed: ", std::strerror(errno));
+    return static_cast<size_t>(written);
+  });
 }
 
 cv::Mat RasterFile::read(const cv::Rect& rect) const {
   check_rect(rect);
   cv::Mat pixels(rect.size(), CV_8UC(bands_));
-  const size_t row_bytes = static_cast<size_t>(rect.width) * bands_;
-  for (int y = 0; y < rect.height; ++y) {
-    const off_t offset = (static_cast<off_t>(rect.y + y) * width_ + rect.x) * bands_;
-    char* data = reinterpret_cast<char*>(pixels.ptr(y));
-    for (size_t done = 0; done < row_bytes;) {
-      const ssize_t n = ::pread(fd_, data + done, row_bytes - done, offset + static_cast<off_t>(done));
-      HP_CHECK(n > 0, InputError, "reading '", path_, "' failed: ", n == 0 ? "file too short" : std::strerror(errno));
-      done += static_cast<size_t>(n);
-    }
-  }
+  transfer_rows(rect, width_, bands_, pixels, [&](uint8_t* data, size_t n, off_t offset) {
+    const ssize_t got = ::pread(fd_, data, n, offset);
+    HP_CHECK(got > 0, InputError, "reading '", path_, "' failed: ", got == 0 ? "file too short" : std::strerror(errno));
+    return static_cast<size_t>(got);
+  });
   return pixels;
 }
 
