@@ -58,5 +58,6 @@ void setup_analyze(CLI::App& app, const GlobalOptions& global);
 void setup_convert(CLI::App& app, const GlobalOptions& global);
 void setup_slide(CLI::App& app, const GlobalOptions& global);
 void setup_stain(CLI::App& app, const GlobalOptions& global);
+void setup_al(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace hemapath::cli

@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   cli::setup_convert(app, global);
   cli::setup_slide(app, global);
   cli::setup_stain(app, global);
+  cli::setup_al(app, global);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

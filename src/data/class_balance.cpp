@@ -1,5 +1,7 @@
 #include "hemapath/data/class_balance.h"
 
+#include <algorithm>
+
 #include "hemapath/core/error.h"
 
 namespace hemapath {
@@ -37,6 +39,21 @@ std::vector<size_t> balanced_order(const std::vector<int>& labels, int num_class
     const auto& group = present[rng() % present.size()];
     o = group[rng() % group.size()];
   }
+  return order;
+}
+
+std::vector<size_t> epoch_training_order(const std::vector<size_t>& train, const std::vector<int>& labels,
+                                         int num_classes, bool balanced, uint64_t seed, int epoch) {
+  Rng rng(derive_seed(seed, {static_cast<uint64_t>(epoch), 0x5A3D}));
+  if (balanced) {
+    std::vector<int> train_labels;
+    for (size_t i : train) train_labels.push_back(labels[i]);
+    std::vector<size_t> picks = balanced_order(train_labels, num_classes, train.size(), rng);
+    for (auto& p : picks) p = train[p];
+    return picks;
+  }
+  std::vector<size_t> order = train;
+  std::shuffle(order.begin(), order.end(), rng);
   return order;
 }
 

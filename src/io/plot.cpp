@@ -212,9 +212,54 @@ cv::Point fixed_point(cv::Point2d p) {
 
 void check_series(const std::vector<PlotSeries>& series, const std::string& what) {
   HP_CHECK(!series.empty(), InputError, what, ": no series to plot, expected at least one");
-  for (const auto& s : series)
+  for (const auto& s : series) {
     HP_CHECK(s.x.size() == s.y.size(), InputError, what, ": series '", s.name, "' has ", s.x.size(), " x values and ",
              s.y.size(), " y values, expected the same number");
+    const bool band = !s.y_low.empty() || !s.y_high.empty();
+    HP_CHECK(!band || (s.y_low.size() == s.x.size() && s.y_high.size() == s.x.size()), InputError, what, ": series '",
+             s.name, "' has a band of ", s.y_low.size(), " y_low and ", s.y_high.size(), " y_high values for ",
+             s.x.size(), " x values, expected both the same number as x (or both empty)");
+  }
+}
+
+bool has_band(const PlotSeries& s) { return !s.y_low.empty(); }
+
+/// Fills the band of `s` in `c` blended 25% over what `img` already shows, one polygon per
+/// run of finite points, and appends each run's upper and lower edge (in pixels) to `edges`.
+void draw_band(cv::Mat& img, const Frame& f, const PlotSeries& s, const cv::Scalar& c,
+               std::vector<std::vector<cv::Point2d>>& edges) {
+  // Coverage first, blended once: painting runs straight onto the image would blend twice
+  // where the anti-aliased ends of neighbouring runs meet.
+  cv::Mat cover(img.size(), CV_8U, cv::Scalar(0));
+  std::vector<cv::Point2d> high, low;
+  for (size_t i = 0; i <= s.x.size(); ++i) {
+    bool ok = i < s.x.size() && finite(s.x[i]) && finite(s.y_low[i]) && finite(s.y_high[i]);
+    if (ok) {
+      high.push_back(f.map(s.x[i], s.y_high[i]));
+      low.push_back(f.map(s.x[i], s.y_low[i]));
+      continue;
+    }
+    if (high.empty()) continue;
+    std::vector<cv::Point> outline;
+    for (const auto& p : high) outline.push_back(fixed_point(p));
+    for (auto it = low.rbegin(); it != low.rend(); ++it) outline.push_back(fixed_point(*it));
+    if (high.size() == 1)  // a lone point has no width: show its spread as a bar
+      cv::line(cover, outline[0], outline[1], cv::Scalar(255), 5, cv::LINE_AA, kShift);
+    else
+      cv::fillPoly(cover, std::vector<std::vector<cv::Point>>{outline}, cv::Scalar(255), cv::LINE_AA, kShift);
+    edges.push_back(high);
+    edges.push_back(low);
+    high.clear();
+    low.clear();
+  }
+  const double opacity = 0.25 / 255;
+  for (int y = 0; y < img.rows; ++y) {
+    const uint8_t* m = cover.ptr<uint8_t>(y);
+    cv::Vec3b* p = img.ptr<cv::Vec3b>(y);
+    for (int x = 0; x < img.cols; ++x)
+      if (m[x])
+        for (int k = 0; k < 3; ++k) p[x][k] = cv::saturate_cast<uint8_t>(p[x][k] + opacity * m[x] * (c[k] - p[x][k]));
+  }
 }
 
 void draw_legend(cv::Mat& img, const Frame& f, const std::vector<PlotSeries>& series,
@@ -268,12 +313,22 @@ void draw_legend(cv::Mat& img, const Frame& f, const std::vector<PlotSeries>& se
 void draw_line_panel(cv::Mat& img, const std::vector<PlotSeries>& series, const LinePlotOptions& o) {
   Range xr, yr;
   for (const auto& s : series)
-    for (size_t i = 0; i < s.x.size(); ++i)
+    for (size_t i = 0; i < s.x.size(); ++i) {
       if (finite(s.x[i]) && finite(s.y[i])) {
         xr.add(s.x[i]);
         yr.add(s.y[i]);
       }
+      if (has_band(s) && finite(s.x[i]) && finite(s.y_low[i]) && finite(s.y_high[i])) {
+        xr.add(s.x[i]);
+        yr.add(s.y_low[i]);
+        yr.add(s.y_high[i]);
+      }
+    }
   Frame f = draw_frame(img, o, xr, yr);
+  // Every band before any line, so no band veils another series' curve.
+  std::vector<std::vector<cv::Point2d>> band_edges;
+  for (size_t si = 0; si < series.size(); ++si)
+    if (has_band(series[si])) draw_band(img, f, series[si], colour(si), band_edges);
   // Runs of consecutive finite points, per series, in pixels (for the legend's placement).
   std::vector<std::vector<cv::Point2d>> runs;
   std::vector<size_t> run_series;
@@ -302,6 +357,8 @@ void draw_line_panel(cv::Mat& img, const std::vector<PlotSeries>& series, const 
       for (const auto& p : run) cv::circle(plot, fixed_point(p), 3 << kShift, c, cv::FILLED, cv::LINE_AA, kShift);
   }
   cv::rectangle(img, f.area, kInk, 1);  // curves on the limits must not hide the frame
+  // The legend's box is opaque, so it avoids band edges as well as curves.
+  runs.insert(runs.end(), band_edges.begin(), band_edges.end());
   draw_legend(img, f, series, runs);
 }
 

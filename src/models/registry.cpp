@@ -27,12 +27,18 @@ using FactoryTable = std::vector<std::pair<std::string, Factory>>;
 
 Factory resnet_factory(int64_t depth) {
   return [depth](const std::string& arch, const ClassifierOptions& o) -> ClassifierPtr {
-    const ExtraOptions extra(arch, o.extra, {"zero_init_residual"});
+    const ExtraOptions extra(arch, o.extra,
+                             {"zero_init_residual", "attention", "attention_reduction", "loss_net", "loss_net_width"});
     return ResNet(ResNetOptions(depth)
                       .num_classes(o.num_classes)
                       .in_channels(o.in_channels)
                       .dropout(dropout_or(o, 0.0))
-                      .zero_init_residual(extra.boolean("zero_init_residual", false)))
+                      .zero_init_residual(extra.boolean("zero_init_residual", false))
+                      .attention(parse_attention(extra.choice("attention", "none", {"none", "se", "cbam", "eca"}),
+                                                 "extra.attention"))
+                      .attention_reduction(extra.integer("attention_reduction", 16))
+                      .loss_net(extra.boolean("loss_net", false))
+                      .loss_net_width(extra.integer("loss_net_width", 128)))
         .ptr();
   };
 }

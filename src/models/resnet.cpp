@@ -28,23 +28,28 @@ torch::nn::Sequential make_downsample(int64_t in, int64_t out, int64_t stride) {
 
 }  // namespace
 
-BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t planes, int64_t stride, int64_t dilation) {
+BasicBlockImpl::BasicBlockImpl(int64_t in_channels, int64_t planes, int64_t stride, int64_t dilation,
+                               AttentionKind attention, int64_t reduction) {
   conv1_ = register_module("conv1", conv3x3(in_channels, planes, stride, dilation));
   bn1_ = register_module("bn1", torch::nn::BatchNorm2d(planes));
   conv2_ = register_module("conv2", conv3x3(planes, planes, 1, dilation));
   bn2_ = register_module("bn2", torch::nn::BatchNorm2d(planes));
   auto downsample = make_downsample(in_channels, planes * kExpansion, stride);
   if (!downsample.is_empty()) downsample_ = register_module("downsample", downsample);
+  if (auto module = make_attention(attention, planes * kExpansion, reduction))
+    attention_ = register_module("attention", module);
 }
 
 torch::Tensor BasicBlockImpl::forward(torch::Tensor x) {
   auto out = torch::relu(bn1_->forward(conv1_->forward(x)));
   out = bn2_->forward(conv2_->forward(out));
+  if (attention_) out = attention_->forward(out);
   auto identity = downsample_.is_empty() ? x : downsample_->forward(x);
   return torch::relu(out + identity);
 }
 
-BottleneckImpl::BottleneckImpl(int64_t in_channels, int64_t planes, int64_t stride, int64_t dilation) {
+BottleneckImpl::BottleneckImpl(int64_t in_channels, int64_t planes, int64_t stride, int64_t dilation,
+                               AttentionKind attention, int64_t reduction) {
   conv1_ = register_module("conv1", conv1x1(in_channels, planes));
   bn1_ = register_module("bn1", torch::nn::BatchNorm2d(planes));
   conv2_ = register_module("conv2", conv3x3(planes, planes, stride, dilation));
@@ -53,12 +58,15 @@ BottleneckImpl::BottleneckImpl(int64_t in_channels, int64_t planes, int64_t stri
   bn3_ = register_module("bn3", torch::nn::BatchNorm2d(planes * kExpansion));
   auto downsample = make_downsample(in_channels, planes * kExpansion, stride);
   if (!downsample.is_empty()) downsample_ = register_module("downsample", downsample);
+  if (auto module = make_attention(attention, planes * kExpansion, reduction))
+    attention_ = register_module("attention", module);
 }
 
 torch::Tensor BottleneckImpl::forward(torch::Tensor x) {
   auto out = torch::relu(bn1_->forward(conv1_->forward(x)));
   out = torch::relu(bn2_->forward(conv2_->forward(out)));
   out = bn3_->forward(conv3_->forward(out));
+  if (attention_) out = attention_->forward(out);
   auto identity = downsample_.is_empty() ? x : downsample_->forward(x);
   return torch::relu(out + identity);
 }
@@ -76,7 +84,8 @@ torch::nn::Sequential ResNetImpl::make_stage(int64_t& in_channels, int64_t& dila
   torch::nn::Sequential stage;
   for (int64_t i = 0; i < blocks; ++i) {
     stage->push_back(std::make_shared<Block>(in_channels, planes, i == 0 ? stride : 1,
-                                             i == 0 ? previous_dilation : dilation));
+                                             i == 0 ? previous_dilation : dilation, options_.attention(),
+                                             options_.attention_reduction()));
     in_channels = planes * Block::kExpansion;
   }
   return stage;
@@ -122,6 +131,11 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
   layer3_ = register_module("layer3", stages[2]);
   layer4_ = register_module("layer4", stages[3]);
   fc_ = register_module("fc", torch::nn::Linear(channels, options.num_classes()));
+  if (options.loss_net()) {
+    const int64_t e = bottleneck ? BottleneckImpl::kExpansion : BasicBlockImpl::kExpansion;
+    loss_net_ = register_module(
+        "loss_net", LossNet(std::vector<int64_t>{64 * e, 128 * e, 256 * e, 512 * e}, options.loss_net_width()));
+  }
 
   init_weights(*this, LinearInit::kDefault);
   if (options.zero_init_residual()) {
@@ -156,10 +170,22 @@ std::vector<ClassifierImpl::Stage> ResNetImpl::stages() const {
   return {{"conv1", "bn1"}, {"layer1"}, {"layer2"}, {"layer3"}, {"layer4"}};
 }
 
+torch::Tensor ResNetImpl::classify_embedding(const torch::Tensor& embedding, bool sample_dropout) {
+  if (options_.dropout() <= 0.0) return fc_->forward(embedding);
+  return fc_->forward(torch::dropout(embedding, options_.dropout(), sample_dropout || is_training()));
+}
+
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
-  x = torch::adaptive_avg_pool2d(forward_features(x), {1, 1}).flatten(1);
-  if (options_.dropout() > 0.0) x = torch::dropout(x, options_.dropout(), is_training());
-  return fc_->forward(x);
+  return classify_embedding(torch::adaptive_avg_pool2d(forward_features(x), {1, 1}).flatten(1), false);
+}
+
+ResNetOutputs ResNetImpl::forward_all(torch::Tensor x) {
+  std::vector<torch::Tensor> features = forward_stage_features(std::move(x));
+  ResNetOutputs out;
+  out.stages.assign(features.begin() + 1, features.end());
+  out.embedding = torch::adaptive_avg_pool2d(out.stages.back(), {1, 1}).flatten(1);
+  out.logits = classify_embedding(out.embedding, false);
+  return out;
 }
 
 }  // namespace hemapath

@@ -76,21 +76,6 @@ void write_split(const fs::path& dir, const LabeledSamples& data, const SplitInd
   csv.write((dir / "split.csv").string());
 }
 
-std::vector<size_t> epoch_order(const TrainConfig& config, const std::vector<size_t>& train,
-                                const std::vector<int>& labels, int num_classes, int epoch) {
-  Rng rng(derive_seed(config.seed, {static_cast<uint64_t>(epoch), 0x5A3D}));
-  if (config.imbalance == "balanced_sampling") {
-    std::vector<int> train_labels;
-    for (size_t i : train) train_labels.push_back(labels[i]);
-    std::vector<size_t> picks = balanced_order(train_labels, num_classes, train.size(), rng);
-    for (auto& p : picks) p = train[p];
-    return picks;
-  }
-  std::vector<size_t> order = train;
-  std::shuffle(order.begin(), order.end(), rng);
-  return order;
-}
-
 // Sums over one pass of optimisation steps.
 struct PassTotals {
   double loss_sum = 0;
@@ -241,7 +226,8 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
     const auto epoch_start = std::chrono::steady_clock::now();
     const double lr = loop.begin_epoch(epoch);
 
-    std::vector<size_t> order = epoch_order(config, split.train, labels, num_classes, epoch);
+    std::vector<size_t> order = epoch_training_order(split.train, labels, num_classes,
+                                                     config.imbalance == "balanced_sampling", config.seed, epoch);
     BatchLoader loader(dataset, order, config.batch_size, /*augment=*/true, config.seed, epoch,
                        std::max(1, config.workers), /*drop_last=*/order.size() > static_cast<size_t>(config.batch_size));
     Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs),

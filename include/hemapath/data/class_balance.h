@@ -19,4 +19,9 @@ std::vector<double> class_weights(const std::vector<int>& labels, int num_classe
 std::vector<size_t> balanced_order(const std::vector<int>& labels, int num_classes, size_t count,
                                    Rng& rng);
 
+/// One epoch's order of the dataset indices `train` (`labels` indexed by dataset index): a
+/// shuffle, or with `balanced` as many class-balanced draws; seeded by (seed, epoch) alone.
+std::vector<size_t> epoch_training_order(const std::vector<size_t>& train, const std::vector<int>& labels,
+                                         int num_classes, bool balanced, uint64_t seed, int epoch);
+
 }  // namespace hemapath

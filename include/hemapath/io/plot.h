@@ -11,10 +11,14 @@
 namespace hemapath {
 
 /// One named curve; x[i] pairs with y[i]. Points where either is NaN or infinite are
-/// skipped and break the line there.
+/// skipped and break the line there. An optional band (e.g. mean +- std over folds or
+/// seeds) spans y_low[i]..y_high[i] at x[i]; leave both empty for none.
 struct PlotSeries {
   std::string name;
   std::vector<double> x, y;
+  // Default initialisers keep `{name, x, y}` initialisation free of -Wextra's
+  // missing-field warnings for series without a band.
+  std::vector<double> y_low = {}, y_high = {};
 };
 
 /// Title, axis labels and image size in pixels of one chart (or one panel).
@@ -28,10 +32,13 @@ std::array<uint8_t, 3> plot_colour(size_t index);
 
 /// Line chart: axes with numeric tick labels at round steps (1, 2, 5 x 10^k), light grid,
 /// one colour per series (plot_colour order), a legend of the named series placed in the
-/// emptiest corner. All series share one y axis covering every finite value. Writes a PNG
-/// of options.width x options.height atomically. Throws InputError when there is no
-/// series, a series' x and y sizes differ, the size is below 200 x 150 or `path` does not
-/// end in .png; OutputError when writing fails.
+/// emptiest corner. A series' band is filled under all lines in its colour blended 25% over
+/// what lies beneath (overlapping bands stay visible), breaking where x, y_low or y_high is
+/// not finite. All series share one y axis covering every finite value, bands included.
+/// Writes a PNG of options.width x options.height atomically. Throws InputError when there
+/// is no series, a series' x and y sizes differ, a series has a band whose y_low or y_high
+/// size differs from x's, the size is below 200 x 150 or `path` does not end in .png;
+/// OutputError when writing fails.
 void write_line_plot(const std::string& path, const std::vector<PlotSeries>& series, const LinePlotOptions& options);
 
 /// Stacked panels in one PNG (e.g. loss on top, a metric below), each drawn as

@@ -18,7 +18,9 @@ using ClassifierPtr = std::shared_ptr<ClassifierImpl>;
 /// keys) -> ConfigError.
 ///
 /// Architectures and their `extra` keys (dropout < 0 picks the default in brackets):
-///   resnet18, resnet34, resnet50 [0]   zero_init_residual (bool, false)
+///   resnet18, resnet34, resnet50 [0]   zero_init_residual (bool, false), attention (none | se |
+///                                      cbam | eca, none), attention_reduction (integer >= 1, 16),
+///                                      loss_net (bool, false), loss_net_width (integer >= 1, 128)
 ///   efficientnet_b0 [0.2]              stochastic_depth_prob (number in [0, 1), 0.2)
 ///   mobilenet_v3_large, mobilenet_v3_small [0.2]   width_mult (number > 0, 1.0)
 ///   separable_cnn [0.3]                width (number > 0, 1.0)

@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "hemapath/models/attention.h"
 #include "hemapath/models/classifier.h"
+#include "hemapath/models/loss_net.h"
 
 namespace hemapath {
 
@@ -28,6 +30,20 @@ struct ResNetOptions {
   /// that stage at its input resolution and dilates its 3x3 convolutions instead (DeepLab's
   /// atrous backbone; {false, true, true} gives output stride 8). Parameter shapes are unchanged.
   TORCH_ARG(std::vector<bool>, replace_stride_with_dilation) = std::vector<bool>{false, false, false};
+  /// An attention module (attention.h) on every block's residual branch, before the shortcut is
+  /// added, registered as `attention` so torchvision's names stay as they are.
+  TORCH_ARG(AttentionKind, attention) = AttentionKind::kNone;
+  TORCH_ARG(int64_t, attention_reduction) = 16;  ///< r of SE and CBAM
+  /// A loss-prediction head (`loss_net`, loss_net.h) over layer1..layer4, for active learning.
+  TORCH_ARG(bool, loss_net) = false;
+  TORCH_ARG(int64_t, loss_net_width) = 128;
+};
+
+/// What one pass of a ResNet gives the active-learning code.
+struct ResNetOutputs {
+  torch::Tensor logits;                 ///< [N, num_classes]
+  torch::Tensor embedding;              ///< [N, C] globally pooled layer4 features (before dropout and fc)
+  std::vector<torch::Tensor> stages;    ///< layer1 .. layer4 outputs, what the loss head reads
 };
 
 /// Two 3x3 convolutions (ResNet-18/34): `conv1` (stride), `bn1`, `conv2`, `bn2`, and a
@@ -37,7 +53,8 @@ struct ResNetOptions {
 class BasicBlockImpl : public torch::nn::Module {
  public:
   static constexpr int64_t kExpansion = 1;
-  BasicBlockImpl(int64_t in_channels, int64_t planes, int64_t stride, int64_t dilation = 1);
+  BasicBlockImpl(int64_t in_channels, int64_t planes, int64_t stride, int64_t dilation = 1,
+                 AttentionKind attention = AttentionKind::kNone, int64_t reduction = 16);
   torch::Tensor forward(torch::Tensor x);
   /// The BatchNorm closing the residual branch (zeroed by `zero_init_residual`).
   torch::nn::BatchNorm2d last_bn() const { return bn2_; }
@@ -46,6 +63,7 @@ class BasicBlockImpl : public torch::nn::Module {
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
   torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr};
   torch::nn::Sequential downsample_{nullptr};
+  std::shared_ptr<AttentionImpl> attention_;
 };
 TORCH_MODULE(BasicBlock);
 
@@ -54,7 +72,8 @@ TORCH_MODULE(BasicBlock);
 class BottleneckImpl : public torch::nn::Module {
  public:
   static constexpr int64_t kExpansion = 4;
-  BottleneckImpl(int64_t in_channels, int64_t planes, int64_t stride, int64_t dilation = 1);
+  BottleneckImpl(int64_t in_channels, int64_t planes, int64_t stride, int64_t dilation = 1,
+                 AttentionKind attention = AttentionKind::kNone, int64_t reduction = 16);
   torch::Tensor forward(torch::Tensor x);
   /// The BatchNorm closing the residual branch (zeroed by `zero_init_residual`).
   torch::nn::BatchNorm2d last_bn() const { return bn3_; }
@@ -63,6 +82,7 @@ class BottleneckImpl : public torch::nn::Module {
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
   torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
   torch::nn::Sequential downsample_{nullptr};
+  std::shared_ptr<AttentionImpl> attention_;
 };
 TORCH_MODULE(Bottleneck);
 
@@ -80,6 +100,14 @@ class ResNetImpl : public ClassifierImpl {
   std::string head_prefix() const override { return "fc"; }
   const ResNetOptions& options() const { return options_; }
 
+  /// Logits, pooled embedding and stage outputs of one pass (forward's logits).
+  ResNetOutputs forward_all(torch::Tensor x);
+  /// The classification head on pooled embeddings [N, C] -> logits; `sample_dropout` applies the
+  /// head's dropout whatever the mode, which is what MC-dropout sampling needs.
+  torch::Tensor classify_embedding(const torch::Tensor& embedding, bool sample_dropout);
+  /// The loss head (null unless options.loss_net).
+  LossNet loss_net() const { return loss_net_; }
+
  private:
   template <typename Block>
   torch::nn::Sequential make_stage(int64_t& in_channels, int64_t& dilation, int64_t planes,
@@ -90,6 +118,7 @@ class ResNetImpl : public ClassifierImpl {
   torch::nn::BatchNorm2d bn1_{nullptr};
   torch::nn::Sequential layer1_{nullptr}, layer2_{nullptr}, layer3_{nullptr}, layer4_{nullptr};
   torch::nn::Linear fc_{nullptr};
+  LossNet loss_net_{nullptr};
 };
 TORCH_MODULE(ResNet);
 

@@ -1,0 +1,160 @@
+#include "hemapath/active/active_training.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "hemapath/core/error.h"
+#include "hemapath/core/log.h"
+#include "hemapath/core/random.h"
+#include "hemapath/data/batch_loader.h"
+#include "hemapath/data/class_balance.h"
+#include "hemapath/data/split.h"
+#include "hemapath/models/registry.h"
+#include "hemapath/train/optimizer.h"
+
+namespace hemapath {
+
+LossHeadConfig LossHeadConfig::from_config(const ConfigNode& node) {
+  LossHeadConfig c;
+  c.weight = node.get_number("weight", c.weight, 0, 1000);
+  c.margin = node.get_number("margin", c.margin, 0, 1000);
+  c.detach_epoch = static_cast<int>(node.get_int("detach_epoch", c.detach_epoch, 0, 100000));
+  c.width = node.get_int("width", c.width, 1, 4096);
+  return c;
+}
+
+nlohmann::json LossHeadConfig::to_json() const {
+  return {{"weight", weight}, {"margin", margin}, {"detach_epoch", detach_epoch}, {"width", width}};
+}
+
+int LossHeadConfig::first_detached_epoch(int epochs) const {
+  return detach_epoch > 0 ? detach_epoch - 1 : static_cast<int>(std::lround(0.6 * epochs));
+}
+
+HardAugmentConfig HardAugmentConfig::from_config(const ConfigNode& node) {
+  HardAugmentConfig c;
+  c.fraction = node.get_number("fraction", c.fraction, 0, 1);
+  c.copies = static_cast<int>(node.get_int("copies", c.copies, 0, 100));
+  c.by = node.get_choice("by", c.by, {"loss", "predicted_loss"});
+  return c;
+}
+
+nlohmann::json HardAugmentConfig::to_json() const {
+  return {{"fraction", fraction}, {"copies", copies}, {"by", by}};
+}
+
+ActiveLossTerms active_loss(ResNetImpl& model, const torch::Tensor& images, const torch::Tensor& targets,
+                            const torch::nn::functional::CrossEntropyFuncOptions& loss_options,
+                            const LossHeadConfig& head, bool detach_features) {
+  ResNetOutputs out = model.forward_all(images);
+  ActiveLossTerms t;
+  t.logits = out.logits;
+  t.classification = torch::nn::functional::cross_entropy(out.logits, targets, loss_options);
+  auto per_sample_options = loss_options;
+  per_sample_options.reduction(torch::kNone);
+  const torch::Tensor per_sample = torch::nn::functional::cross_entropy(out.logits, targets, per_sample_options);
+  t.sample_loss = per_sample.detach();
+  t.total = t.classification;
+  if (LossNet loss_net = model.loss_net()) {
+    if (detach_features)
+      for (auto& f : out.stages) f = f.detach();
+    const torch::Tensor predicted = loss_net->forward(out.stages);
+    t.predicted_loss = predicted.detach();
+    t.ranking = predicted.size(0) >= 2 ? loss_ranking_loss(predicted, t.sample_loss, head.margin)
+                                       : predicted.sum() * 0;
+    t.total = t.total + head.weight * t.ranking;
+  }
+  return t;
+}
+
+std::vector<size_t> hard_sample_copies(const std::vector<size_t>& labelled, const std::vector<double>& hardness,
+                                       double fraction, int copies) {
+  if (fraction <= 0 || copies <= 0 || labelled.empty()) return {};
+  std::vector<size_t> measured;
+  for (size_t i : labelled)
+    if (i < hardness.size() && std::isfinite(hardness[i])) measured.push_back(i);
+  std::stable_sort(measured.begin(), measured.end(),
+                   [&](size_t a, size_t b) { return hardness[a] > hardness[b] || (hardness[a] == hardness[b] && a < b); });
+  const auto wanted = static_cast<size_t>(std::ceil(fraction * static_cast<double>(labelled.size()) - 1e-9));
+  measured.resize(std::min(measured.size(), wanted));
+  std::vector<size_t> out;
+  for (int c = 0; c < copies; ++c) out.insert(out.end(), measured.begin(), measured.end());
+  return out;
+}
+
+ClassifierOptions active_model_options(const TrainConfig& config, int num_classes, bool loss_head) {
+  HP_CHECK(config.arch.rfind("resnet", 0) == 0, ConfigError, "active learning trains a ResNet (model.arch: resnet18, ",
+           "resnet34 or resnet50, with extra.attention by option); got '", config.arch, "'");
+  ClassifierOptions options = config.model;
+  options.num_classes = num_classes;
+  if (loss_head) options.extra["loss_net"] = true;
+  return options;
+}
+
+std::shared_ptr<ResNetImpl> train_active_model(const TrainConfig& config, const ActiveTrainOptions& options,
+                                               const ClassificationDataset& dataset,
+                                               const std::vector<size_t>& labelled, const std::vector<int>& labels,
+                                               int num_classes) {
+  HP_CHECK(labelled.size() >= 2, InputError, "active learning: a model needs at least 2 labelled samples, got ",
+           labelled.size());
+  HP_CHECK(!(options.hard_augment && options.hard.by == "predicted_loss" && !options.loss_head), ConfigError,
+           "active.hard_augment.by: predicted_loss needs a strategy with a loss head (learned_loss)");
+  seed_everything(options.seed);
+  ClassifierOptions model_options = active_model_options(config, num_classes, options.loss_head);
+  if (options.loss_head) model_options.extra["loss_net_width"] = options.head.width;
+  auto model = std::dynamic_pointer_cast<ResNetImpl>(create_classifier(config.arch, model_options));
+  model->to(options.device);
+  auto optimizer = make_optimizer(config.optimizer, model->parameters());
+  LrSchedule schedule(config.schedule, config.optimizer.lr, config.epochs);
+
+  auto loss_options = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(config.label_smoothing);
+  if (config.imbalance == "class_weights") {
+    std::vector<int> labelled_labels;
+    for (size_t i : labelled) labelled_labels.push_back(labels[i]);
+    const std::vector<double> w = class_weights(labelled_labels, num_classes);
+    loss_options.weight(torch::tensor(std::vector<float>(w.begin(), w.end())).to(options.device));
+  }
+
+  // Hardness of each sample as measured during the previous epoch (NaN: not seen yet).
+  std::vector<double> hardness(dataset.size(), std::numeric_limits<double>::quiet_NaN());
+  const int detach_from = options.head.first_detached_epoch(config.epochs);
+  const auto batch_size = static_cast<size_t>(config.batch_size);
+  for (int epoch = 0; epoch < config.epochs; ++epoch) {
+    set_learning_rate(*optimizer, schedule.lr_for_epoch(epoch));
+    model->train();
+    std::vector<size_t> order = epoch_training_order(labelled, labels, num_classes,
+                                                     config.imbalance == "balanced_sampling", options.seed, epoch);
+    if (options.hard_augment) {
+      const std::vector<size_t> copies =
+          hard_sample_copies(labelled, hardness, options.hard.fraction, options.hard.copies);
+      order.insert(order.end(), copies.begin(), copies.end());
+      Rng rng(derive_seed(options.seed, {static_cast<uint64_t>(epoch), 0x4A5D}));
+      shuffle_indices(order, rng);
+    }
+    // A last batch of one sample would break BatchNorm's training statistics.
+    BatchLoader loader(dataset, order, config.batch_size, /*augment=*/true, options.seed, epoch,
+                       std::max(1, config.workers), /*drop_last=*/order.size() > batch_size);
+    while (auto batch = loader.next()) {
+      const torch::Tensor images = batch->images.to(options.device), targets = batch->labels.to(options.device);
+      optimizer->zero_grad();
+      ActiveLossTerms terms = active_loss(*model, images, targets, loss_options, options.head, epoch >= detach_from);
+      const double value = terms.total.item<double>();
+      HP_CHECK(std::isfinite(value), Error, "active-learning training diverged at epoch ", epoch + 1,
+               ": the loss is not finite (try a lower learning rate)");
+      terms.total.backward();
+      optimizer->step();
+      const torch::Tensor measure =
+          (options.hard.by == "predicted_loss" && terms.predicted_loss.defined() ? terms.predicted_loss
+                                                                                 : terms.sample_loss)
+              .to(torch::kCPU, torch::kFloat64)
+              .contiguous();
+      const double* m = measure.data_ptr<double>();
+      for (size_t r = 0; r < batch->indices.size(); ++r) hardness[batch->indices[r]] = m[r];
+    }
+  }
+  model->eval();
+  return model;
+}
+
+}  // namespace hemapath
