@@ -15,23 +15,6 @@
 
 namespace hemapath {
 
-LossHeadConfig LossHeadConfig::from_config(const ConfigNode& node) {
-  LossHeadConfig c;
-  c.weight = node.get_number("weight", c.weight, 0, 1000);
-  c.margin = node.get_number("margin", c.margin, 0, 1000);
-  c.detach_epoch = static_cast<int>(node.get_int("detach_epoch", c.detach_epoch, 0, 100000));
-  c.width = node.get_int("width", c.width, 1, 4096);
-  return c;
-}
-
-nlohmann::json LossHeadConfig::to_json() const {
-  return {{"weight", weight}, {"margin", margin}, {"detach_epoch", detach_epoch}, {"width", width}};
-}
-
-int LossHeadConfig::first_detached_epoch(int epochs) const {
-  return detach_epoch > 0 ? detach_epoch - 1 : static_cast<int>(std::lround(0.6 * epochs));
-}
-
 HardAugmentConfig HardAugmentConfig::from_config(const ConfigNode& node) {
   HardAugmentConfig c;
   c.fraction = node.get_number("fraction", c.fraction, 0, 1);
@@ -42,30 +25,6 @@ HardAugmentConfig HardAugmentConfig::from_config(const ConfigNode& node) {
 
 nlohmann::json HardAugmentConfig::to_json() const {
   return {{"fraction", fraction}, {"copies", copies}, {"by", by}};
-}
-
-ActiveLossTerms active_loss(ResNetImpl& model, const torch::Tensor& images, const torch::Tensor& targets,
-                            const torch::nn::functional::CrossEntropyFuncOptions& loss_options,
-                            const LossHeadConfig& head, bool detach_features) {
-  ResNetOutputs out = model.forward_all(images);
-  ActiveLossTerms t;
-  t.logits = out.logits;
-  t.classification = torch::nn::functional::cross_entropy(out.logits, targets, loss_options);
-  auto per_sample_options = loss_options;
-  per_sample_options.reduction(torch::kNone);
-  const torch::Tensor per_sample = torch::nn::functional::cross_entropy(out.logits, targets, per_sample_options);
-  t.sample_loss = per_sample.detach();
-  t.total = t.classification;
-  if (LossNet loss_net = model.loss_net()) {
-    if (detach_features)
-      for (auto& f : out.stages) f = f.detach();
-    const torch::Tensor predicted = loss_net->forward(out.stages);
-    t.predicted_loss = predicted.detach();
-    t.ranking = predicted.size(0) >= 2 ? loss_ranking_loss(predicted, t.sample_loss, head.margin)
-                                       : predicted.sum() * 0;
-    t.total = t.total + head.weight * t.ranking;
-  }
-  return t;
 }
 
 std::vector<size_t> hard_sample_copies(const std::vector<size_t>& labelled, const std::vector<double>& hardness,
@@ -102,7 +61,6 @@ std::shared_ptr<ResNetImpl> train_active_model(const TrainConfig& config, const 
            "active.hard_augment.by: predicted_loss needs a strategy with a loss head (learned_loss)");
   seed_everything(options.seed);
   ClassifierOptions model_options = active_model_options(config, num_classes, options.loss_head);
-  if (options.loss_head) model_options.extra["loss_net_width"] = options.head.width;
   auto model = std::dynamic_pointer_cast<ResNetImpl>(create_classifier(config.arch, model_options));
   model->to(options.device);
   auto optimizer = make_optimizer(config.optimizer, model->parameters());
@@ -118,7 +76,7 @@ std::shared_ptr<ResNetImpl> train_active_model(const TrainConfig& config, const 
 
   // Hardness of each sample as measured during the previous epoch (NaN: not seen yet).
   std::vector<double> hardness(dataset.size(), std::numeric_limits<double>::quiet_NaN());
-  const int detach_from = options.head.first_detached_epoch(config.epochs);
+  const int detach_from = config.loss_head.first_detached_epoch(config.epochs);
   const auto batch_size = static_cast<size_t>(config.batch_size);
   for (int epoch = 0; epoch < config.epochs; ++epoch) {
     set_learning_rate(*optimizer, schedule.lr_for_epoch(epoch));
@@ -138,7 +96,8 @@ std::shared_ptr<ResNetImpl> train_active_model(const TrainConfig& config, const 
     while (auto batch = loader.next()) {
       const torch::Tensor images = batch->images.to(options.device), targets = batch->labels.to(options.device);
       optimizer->zero_grad();
-      ActiveLossTerms terms = active_loss(*model, images, targets, loss_options, options.head, epoch >= detach_from);
+      LossTerms terms = classification_loss_terms(*model, images, targets, loss_options, config.loss_head,
+                                                  epoch >= detach_from);
       const double value = terms.total.item<double>();
       HP_CHECK(std::isfinite(value), Error, "active-learning training diverged at epoch ", epoch + 1,
                ": the loss is not finite (try a lower learning rate)");

@@ -59,7 +59,6 @@ ActiveConfig ActiveConfig::load(const std::string& file, const std::vector<std::
   }
   c.subset = static_cast<size_t>(active.get_int("subset", 0, 0, 100000000));
   c.mc_passes = static_cast<int>(active.get_int("mc_passes", c.mc_passes, 2, 1000));
-  c.head = LossHeadConfig::from_config(active.child("loss_head"));
   c.hard = HardAugmentConfig::from_config(active.child("hard_augment"));
   const std::string base = fs::path(file).parent_path().string();
   if (active.has("test_data")) c.test_data = DatasetSpec::from_config(active.child("test_data"), base.empty() ? "." : base);
@@ -81,7 +80,6 @@ nlohmann::json ActiveConfig::to_json() const {
             {"fractions", fractions},
             {"subset", subset},
             {"mc_passes", mc_passes},
-            {"loss_head", head.to_json()},
             {"hard_augment", hard.to_json()},
             {"test_data", test_data ? test_data->to_json() : nlohmann::json()}}}};
 }
@@ -287,8 +285,8 @@ SimulationResult simulate_active_learning(const ActiveConfig& config, const Simu
   result.pool_size = pool.size();
   result.test_size = test.size();
   for (const auto& arm : config.arms) {
-    ClassifierOptions o = active_model_options(train, num_classes, make_strategy(arm.strategy)->needs().loss_head);
-    if (o.extra.contains("loss_net")) o.extra["loss_net_width"] = config.head.width;
+    const ClassifierOptions o =
+        active_model_options(train, num_classes, make_strategy(arm.strategy)->needs().loss_head);
     result.parameters[arm.name()] = count_parameters(*create_classifier(train.arch, o));
   }
 
@@ -327,7 +325,6 @@ SimulationResult simulate_active_learning(const ActiveConfig& config, const Simu
         ActiveTrainOptions train_options;
         train_options.loss_head = strategy->needs().loss_head;
         train_options.hard_augment = arm.hard_augment;
-        train_options.head = config.head;
         train_options.hard = config.hard;
         train_options.seed = derive_seed(seed, {static_cast<uint64_t>(cycle), 0x7A11});
         train_options.device = options.device;

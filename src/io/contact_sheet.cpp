@@ -1,9 +1,7 @@
 #include "hemapath/io/contact_sheet.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
-#include <filesystem>
 
 #include <opencv2/imgproc.hpp>
 
@@ -55,9 +53,7 @@ void put_text(cv::Mat& img, const std::string& s, cv::Point top_left, double sca
 
 void write_contact_sheet(const std::string& path, const std::vector<ContactSheetItem>& items, int columns, int cell,
                          const std::string& title) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  HP_CHECK(ext == ".png", InputError, "contact sheet: output '", path, "' must end in .png");
+  require_png_path(path, "contact sheet");
   const std::string what = "contact sheet '" + path + "'";
   HP_CHECK(!items.empty(), InputError, what, ": no image to show, expected at least one");
   HP_CHECK(columns >= 1, InputError, what, ": ", columns, " columns, expected at least 1");

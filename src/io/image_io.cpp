@@ -62,10 +62,21 @@ void write_image(const std::string& path, const cv::Mat& image) {
   file.commit();
 }
 
-bool has_image_extension(const std::string& path) {
+namespace {
+std::string lower_extension(const std::string& path) {
   std::string ext = fs::path(path).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+}  // namespace
+
+bool has_image_extension(const std::string& path) {
+  const std::string ext = lower_extension(path);
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".tif" || ext == ".tiff" || ext == ".bmp";
+}
+
+void require_png_path(const std::string& path, const std::string& what) {
+  HP_CHECK(lower_extension(path) == ".png", InputError, what, ": output '", path, "' must end in .png");
 }
 
 }  // namespace hemapath

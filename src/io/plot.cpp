@@ -28,12 +28,6 @@ cv::Scalar colour(size_t index) {
 
 bool finite(double v) { return std::isfinite(v); }
 
-void check_png_path(const std::string& path, const char* what) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  HP_CHECK(ext == ".png", InputError, what, ": output '", path, "' must end in .png");
-}
-
 void check_size(const LinePlotOptions& o, const std::string& what) {
   HP_CHECK(o.width >= kMinWidth && o.height >= kMinHeight, InputError, what, ": size ", o.width, "x", o.height,
            " is too small, expected at least ", kMinWidth, "x", kMinHeight, " pixels");
@@ -381,7 +375,7 @@ std::array<uint8_t, 3> plot_colour(size_t index) {
 
 void write_line_plot(const std::string& path, const std::vector<PlotSeries>& series, const LinePlotOptions& options) {
   const std::string what = "line plot '" + path + "'";
-  check_png_path(path, "line plot");
+  require_png_path(path, "line plot");
   check_series(series, what);
   check_size(options, what);
   cv::Mat img(options.height, options.width, CV_8UC3, kBackground);
@@ -391,7 +385,7 @@ void write_line_plot(const std::string& path, const std::vector<PlotSeries>& ser
 
 void write_line_plots(const std::string& path, const std::vector<std::vector<PlotSeries>>& panels,
                       const std::vector<LinePlotOptions>& options) {
-  check_png_path(path, "line plots");
+  require_png_path(path, "line plots");
   HP_CHECK(!panels.empty(), InputError, "line plots '", path, "': no panel to draw, expected at least one");
   HP_CHECK(panels.size() == options.size(), InputError, "line plots '", path, "': ", panels.size(), " panels but ",
            options.size(), " option sets, expected one per panel");
@@ -432,7 +426,7 @@ cv::Scalar heat_colour(double t) {
 
 void write_matrix_heatmap(const std::string& path, const std::vector<std::vector<int64_t>>& counts,
                           const std::vector<std::string>& labels, const std::string& title) {
-  check_png_path(path, "heat map");
+  require_png_path(path, "heat map");
   const size_t n = counts.size();
   HP_CHECK(n > 0, InputError, "heat map '", path, "': the matrix is empty, expected at least one class");
   HP_CHECK(labels.size() == n, InputError, "heat map '", path, "': ", labels.size(), " labels for a ", n, "x", n,
@@ -535,7 +529,7 @@ void write_matrix_heatmap(const std::string& path, const std::vector<std::vector
 void write_scatter_plot(const std::string& path, const std::vector<ScatterPoint>& points,
                         const LinePlotOptions& options) {
   const std::string what = "scatter plot '" + path + "'";
-  check_png_path(path, "scatter plot");
+  require_png_path(path, "scatter plot");
   HP_CHECK(!points.empty(), InputError, what, ": no point to plot, expected at least one");
   check_size(options, what);
   Range xr, yr;

@@ -88,6 +88,7 @@ TrainConfig TrainConfig::from_config(const ConfigNode& root, const std::string& 
   c.optimizer = OptimizerConfig::from_config(train.child("optimizer"));
   c.schedule = ScheduleConfig::from_config(train.child("schedule"));
   c.freeze = FreezeConfig::from_config(train.child("freeze"), c.epochs);
+  c.loss_head = LossHeadConfig::from_config(train.child("loss_head"));
   root.finish();
   return c;
 }
@@ -113,7 +114,8 @@ nlohmann::json TrainConfig::to_json() const {
             {"early_stop_patience", early_stop_patience},
             {"optimizer", optimizer.to_json()},
             {"schedule", schedule.to_json()},
-            {"freeze", freeze.to_json()}}}};
+            {"freeze", freeze.to_json()},
+            {"loss_head", loss_head.to_json()}}}};
 }
 
 }  // namespace hemapath

@@ -24,6 +24,7 @@
 #include "hemapath/train/epoch_loop.h"
 #include "hemapath/train/evaluate.h"
 #include "hemapath/train/freezing.h"
+#include "hemapath/train/loss_prediction.h"
 
 namespace hemapath {
 namespace fs = std::filesystem;
@@ -87,22 +88,23 @@ struct PassTotals {
 
 PassTotals train_one_pass(ClassifierImpl& model, torch::optim::Optimizer& optimizer, BatchLoader& loader,
                           const torch::nn::functional::CrossEntropyFuncOptions& loss_options,
-                          const c10::Device& device, Progress& progress, int epoch) {
+                          const LossHeadConfig& head, bool detach_head, const c10::Device& device,
+                          Progress& progress, int epoch) {
   const auto start = std::chrono::steady_clock::now();
   PassTotals t;
   while (auto batch = loader.next()) {
     torch::Tensor images = batch->images.to(device), targets = batch->labels.to(device);
     optimizer.zero_grad();
-    torch::Tensor logits = model.forward(images);
-    torch::Tensor loss = torch::nn::functional::cross_entropy(logits, targets, loss_options);
-    const double loss_value = loss.item<double>();
-    HP_CHECK(std::isfinite(loss_value), Error, "training diverged at epoch ", epoch + 1,
-             ": the loss is not finite (try a lower learning rate)");
-    loss.backward();
+    const LossTerms terms = classification_loss_terms(model, images, targets, loss_options, head, detach_head);
+    // The reported loss is the classification loss alone, comparable with and without a loss head.
+    const double loss_value = terms.classification.item<double>();
+    HP_CHECK(std::isfinite(loss_value) && std::isfinite(terms.total.item<double>()), Error,
+             "training diverged at epoch ", epoch + 1, ": the loss is not finite (try a lower learning rate)");
+    terms.total.backward();
     optimizer.step();
     const int64_t n = images.size(0);
     t.loss_sum += loss_value * n;
-    t.correct += logits.argmax(1).eq(targets).sum().item<int64_t>();
+    t.correct += terms.logits.argmax(1).eq(targets).sum().item<int64_t>();
     t.seen += n;
     progress.set_metric("loss", t.mean_loss());
     progress.advance(n);
@@ -232,7 +234,9 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
                        std::max(1, config.workers), /*drop_last=*/order.size() > static_cast<size_t>(config.batch_size));
     Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs),
                       static_cast<int64_t>(loader.num_batches()) * config.batch_size, "img");
-    const PassTotals pass = train_one_pass(*model, loop.optimizer(), loader, loss_options, options.device, progress, epoch);
+    const PassTotals pass =
+        train_one_pass(*model, loop.optimizer(), loader, loss_options, config.loss_head,
+                       epoch >= config.loss_head.first_detached_epoch(config.epochs), options.device, progress, epoch);
     if (config.bn_recalibration) {
       BatchLoader images(dataset, split.train, config.batch_size, /*augment=*/false, config.seed, epoch,
                          std::max(1, config.workers));

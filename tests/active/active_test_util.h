@@ -56,7 +56,7 @@ inline std::string colour_training_yaml(int epochs) {
          "data:\n"
          "  crop: {size: 32, mode: resize, margin: 0}\n"
          "  workers: 1\n"
-         "model: {arch: resnet18, dropout: 0.2, extra: {attention: cbam}}\n"
+         "model: {arch: resnet18, dropout: 0.2, extra: {attention: cbam, loss_net_width: 8}}\n"
          "normalization: {mode: standardize}\n"
          "augment: {hflip: true, vflip: true}\n"
          "train: {epochs: " + std::to_string(epochs) + ", batch_size: 8, optimizer: {name: adam, lr: 0.002},\n"

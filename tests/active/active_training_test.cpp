@@ -9,6 +9,7 @@
 #include "hemapath/active/active_training.h"
 #include "hemapath/core/error.h"
 #include "hemapath/models/registry.h"
+#include "hemapath/train/loss_prediction.h"
 
 namespace hemapath {
 namespace {
@@ -43,7 +44,7 @@ double backbone_gradient_after_ranking(bool detach) {
   const auto images = torch::randn({6, 3, 32, 32});
   const auto targets = torch::tensor({0, 1, 2, 0, 1, 2}, torch::kInt64);
   LossHeadConfig head;
-  ActiveLossTerms terms = active_loss(*model, images, targets, {}, head, detach);
+  LossTerms terms = classification_loss_terms(*model, images, targets, {}, head, detach);
   EXPECT_EQ(terms.sample_loss.sizes(), (std::vector<int64_t>{6}));
   EXPECT_EQ(terms.predicted_loss.sizes(), (std::vector<int64_t>{6}));
   EXPECT_TRUE(torch::allclose(terms.total, terms.classification + head.weight * terms.ranking));

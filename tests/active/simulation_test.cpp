@@ -45,7 +45,6 @@ const char* kArms =
     "  seeds: [1, 2]\n"
     "  initial: {fraction: 0.2, mode: stratified}\n"
     "  fractions: [0.4, 0.6]\n"
-    "  loss_head: {width: 8}\n"
     "  mc_passes: 3\n";
 
 TEST_F(SimulationTest, EveryArmAndSeedCyclesAndTheTestSetIsNeverSelected) {
@@ -88,8 +87,7 @@ TEST_F(SimulationTest, EveryArmAndSeedCyclesAndTheTestSetIsNeverSelected) {
 }
 
 TEST_F(SimulationTest, SeededRunsRepeatExactlyAndResumeKeepsFinishedRuns) {
-  const std::string cfg = config("  arms: [entropy, learned_loss]\n  seeds: [5]\n  fractions: [0.5]\n"
-                                 "  loss_head: {width: 8}\n");
+  const std::string cfg = config("  arms: [entropy, learned_loss]\n  seeds: [5]\n  fractions: [0.5]\n");
   run(cfg, "a");
   run(cfg, "b");
   const auto a = read_csv(dir_ / "a/curves.csv"), b = read_csv(dir_ / "b/curves.csv");
@@ -110,10 +108,28 @@ TEST_F(SimulationTest, BadConfigsAreRefusedBeforeAnythingIsWritten) {
   EXPECT_THROW(ActiveConfig::load(config("  fractions: [0.3, 0.2]\n")), ConfigError);
   EXPECT_THROW(ActiveConfig::load(config("  fractions: [1.5]\n")), ConfigError);
   EXPECT_THROW(ActiveConfig::load(config("  arms: []\n")), ConfigError);
-  EXPECT_THROW(ActiveConfig::load(config("  loss_head: {wieght: 2}\n")), ConfigError);
+  EXPECT_THROW(ActiveConfig::load(config("  hard_augment: {by: oracle}\n")), ConfigError);
+  EXPECT_THROW(ActiveConfig::load(config("  hard_augment: {fractoin: 0.5}\n")), ConfigError);
   // A step that adds no sample to a 21-sample pool (0.5 and 0.501 both round to 11).
   EXPECT_THROW(run(config("  fractions: [0.5, 0.501]\n"), "stuck"), InputError);
   EXPECT_FALSE(std::filesystem::exists(dir_ / "stuck"));
+}
+
+}  // namespace
+}  // namespace hemapath
+
+namespace hemapath {
+namespace {
+
+TEST(ActiveConfigs, TheCommittedConfigsLoad) {
+  for (const char* name : {"al_wbc_resnet18_cbam.yaml", "al_rbc_resnet18_cbam.yaml"}) {
+    const ActiveConfig c = ActiveConfig::load((test::source_dir() / "configs" / name).string());
+    ASSERT_EQ(c.arms.size(), 4u) << name;
+    EXPECT_EQ(c.arms[3].name(), "learned_loss+hard");
+    EXPECT_EQ(c.seeds.size(), 3u);
+    EXPECT_EQ(c.fractions, (std::vector<double>{0.19, 0.28, 0.37, 0.52}));
+    EXPECT_EQ(c.train.model.extra.at("attention"), "cbam");
+  }
 }
 
 }  // namespace

@@ -21,7 +21,10 @@ class AlCliTest : public ::testing::Test {
     test::write_file(dir_ / "initial.csv", initial);
     std::string yaml = test::colour_training_yaml(1);
     yaml.replace(yaml.find("data:\n") + 6, 0, "  split: {train: 1, val: 0, test: 0}\n");
-    test::write_file(dir_ / "project.yaml", yaml);
+    // The project's models carry a loss head, so later rounds can query by learned loss.
+    std::string with_head = yaml;
+    with_head.replace(with_head.find("loss_net_width: 8"), 17, "loss_net_width: 8, loss_net: true");
+    test::write_file(dir_ / "project.yaml", with_head);
     yaml.replace(yaml.find("data:\n") + 6, 0, "  labels: " + (dir_ / "initial.csv") + "\n  images: " + pool_ + "\n");
     test::write_file(dir_ / "first.yaml", yaml);
     const auto trained = test::run_cli("train --config " + (dir_ / "first.yaml") + " --out " + (dir_ / "first") + " -q");
@@ -81,8 +84,9 @@ TEST_F(AlCliTest, QueryImportTrainQueryAgain) {
   EXPECT_TRUE(fs::exists(project + "/models/round-001/best.hpm"));
   EXPECT_TRUE(test::contains(test::read_text(project + "/project.json"), "models/round-001/best.hpm"));
 
-  // The next round scores with the new model and never asks for a labelled or already asked image.
-  const auto q2 = test::run_cli("al query --project " + project + " --k 4 --strategy entropy -q");
+  // The next round scores with the new model (trained with a loss head) and never asks for a
+  // labelled or already asked image.
+  const auto q2 = test::run_cli("al query --project " + project + " --k 4 --strategy learned_loss -q");
   ASSERT_EQ(q2.exit_code, 0) << q2.output;
   for (const auto& image : queried("round-002")) {
     EXPECT_FALSE(labelled_images.count(image)) << image;
@@ -119,6 +123,10 @@ TEST_F(AlCliTest, BadInputIsRefusedAndChangesNothing) {
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_EQ(read_csv(project + "/labelled.csv").size(), 1u) << "nothing imported";
 
+  // The first model has no loss head to ask.
+  r = test::run_cli("al query --project " + project + " --k 3 --strategy learned_loss");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(test::contains(r.output, "loss head")) << r.output;
   r = test::run_cli("al query --project " + project + " --k 3 --strategy oracle");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_TRUE(test::contains(r.output, "learned_loss")) << r.output;

@@ -78,7 +78,7 @@ TEST(SegmentationTrainer, LossFallsAndTheModelFileReloadsToTheRecordedFigures) {
   EXPECT_EQ(last.header.output_stride, 4);
   EXPECT_DOUBLE_EQ(last.header.scale, 0.5);
   EXPECT_FALSE(last.header.normalization.needs_statistics);
-  SegmentationDataset data(list_segmentation_pairs(config.data), config.data, {0.5, 64, {}, last.header.normalization});
+  SegmentationDataset data(list_segmentation_pairs(config.data), config.data, {0.5, 64, {}, last.header.normalization, {}});
   data.load(1);
   const SplitIndices split = segmentation_split(config.split, data.size());
   const SegmentationValidation v = validate_segmenter(*last.model, true, data, split.val, torch::kCPU);

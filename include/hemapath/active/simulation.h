@@ -9,7 +9,7 @@
 /// labelled samples -> test it -> score the unlabelled pool -> reveal the labels of the k picked.
 ///
 /// Config: a classification training config (train/train_config.h: data, crop, model,
-/// normalisation, augmentation and the per-cycle training schedule) plus
+/// normalisation, augmentation, the per-cycle training schedule and train.loss_head) plus
 /// ```yaml
 /// active:
 ///   arms: [random, entropy, learned_loss, learned_loss+hard]  # a strategy, "+hard" adds
@@ -19,7 +19,6 @@
 ///   fractions: [0.19, 0.28, 0.37, 0.52]  # labelled share of the pool after each query
 ///   subset: 0            # score a random subset of this many unlabelled samples (0: all)
 ///   mc_passes: 10        # dropout samples of bald
-///   loss_head: {weight: 1.0, margin: 1.0, detach_epoch: 0, width: 128}
 ///   hard_augment: {fraction: 0.2, copies: 1, by: loss}
 ///   test_data: {labels: CSV, images: DIR}   # optional
 /// ```
@@ -62,7 +61,6 @@ struct ActiveConfig {
   std::vector<double> fractions;            ///< increasing, in (initial_fraction, 1]
   size_t subset = 0;
   int mc_passes = 10;
-  LossHeadConfig head;
   HardAugmentConfig hard;
   std::optional<DatasetSpec> test_data;
 

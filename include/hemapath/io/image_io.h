@@ -24,4 +24,8 @@ void write_image(const std::string& path, const cv::Mat& image);
 /// case-insensitive.
 bool has_image_extension(const std::string& path);
 
+/// InputError "<what>: output 'PATH' must end in .png" unless `path` ends in .png (any case):
+/// for writers whose format is fixed (charts, contact sheets).
+void require_png_path(const std::string& path, const std::string& what);
+
 }  // namespace hemapath

@@ -16,7 +16,8 @@
 ///          optimizer: {name: adamw, lr: 0.001, weight_decay: 0.0001},
 ///          schedule: {name: cosine, warmup_epochs: 2},
 ///          freeze: {stages: backbone | none | K, unfreeze_epoch: 5, unfreeze_lr: 0.0001},
-///          bn_recalibration: false}
+///          bn_recalibration: false,
+///          loss_head: {weight: 1, margin: 1, detach_epoch: 0}}   (models with extra.loss_net)
 /// ```
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "hemapath/image/cell_crop.h"
 #include "hemapath/image/normalization.h"
 #include "hemapath/models/classifier.h"
+#include "hemapath/train/loss_prediction.h"
 #include "hemapath/train/optimizer.h"
 
 namespace hemapath {
@@ -83,6 +85,7 @@ struct TrainConfig {
   /// Re-estimate batch-norm statistics over the training images before each evaluation
   /// (train/batch_norm_recalibration.h): for short schedules and slow BN momenta.
   bool bn_recalibration = false;
+  LossHeadConfig loss_head;  ///< for a ResNet with extra.loss_net (train/loss_prediction.h)
   uint64_t seed = 1;
 
   /// Reads and checks `file` (unknown keys and bad values are ConfigErrors naming them),
