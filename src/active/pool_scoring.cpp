@@ -45,7 +45,7 @@ PoolScores score_pool(ClassifierImpl& model, const ClassificationDataset& datase
         continue;
       }
       ResNetOutputs out = resnet->forward_all(images);
-      pass.embeddings.push_back(out.embedding.cpu());
+      if (needs.embeddings) pass.embeddings.push_back(out.embedding.cpu());
       if (!full) continue;
       pass.probabilities.push_back(torch::softmax(out.logits, 1).cpu());
       if (needs.loss_head) pass.predicted_loss.push_back(resnet->loss_net()->forward(out.stages).cpu());

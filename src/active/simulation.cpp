@@ -18,6 +18,7 @@
 #include "hemapath/io/plot.h"
 #include "hemapath/models/complexity.h"
 #include "hemapath/models/registry.h"
+#include "hemapath/train/cv_statistics.h"
 #include "hemapath/train/evaluate.h"
 
 namespace hemapath {
@@ -106,21 +107,6 @@ std::vector<size_t> initial_labelled_set(const std::vector<size_t>& pool, const 
 
 namespace {
 
-struct Stats {
-  double mean = 0, std = 0;
-};
-
-Stats stats_of(const std::vector<double>& v) {
-  Stats s;
-  for (double x : v) s.mean += x / v.size();
-  if (v.size() > 1) {
-    double ss = 0;
-    for (double x : v) ss += (x - s.mean) * (x - s.mean);
-    s.std = std::sqrt(ss / (v.size() - 1));
-  }
-  return s;
-}
-
 std::vector<CycleRecord> read_records(const fs::path& path) {
   std::vector<CycleRecord> out;
   if (!fs::exists(path)) return out;
@@ -161,8 +147,8 @@ std::vector<CycleSummary> summarize_cycles(const std::vector<CycleRecord>& recor
       s.arm = arm;
       s.cycle = key.second;
       s.seeds = group.size();
-      s.labelled_fraction = stats_of(x).mean;
-      const Stats sa = stats_of(a), sf = stats_of(f);
+      s.labelled_fraction = summarize(x).mean;
+      const MetricSummary sa = summarize(a), sf = summarize(f);
       s.accuracy_mean = sa.mean, s.accuracy_std = sa.std;
       s.macro_f1_mean = sf.mean, s.macro_f1_std = sf.std;
       out.push_back(s);
@@ -255,8 +241,10 @@ SimulationResult simulate_active_learning(const ActiveConfig& config, const Simu
                .train;
   HP_CHECK(!test.empty(), InputError, "active learning: the test set is empty");
   // Every step of the schedule must add samples, from every seed's initial set.
+  std::map<uint64_t, std::vector<size_t>> initial_sets;
   for (uint64_t seed : config.seeds) {
-    size_t labelled = initial_labelled_set(pool, labels, config.initial_fraction, config.initial_mode, seed).size();
+    initial_sets[seed] = initial_labelled_set(pool, labels, config.initial_fraction, config.initial_mode, seed);
+    size_t labelled = initial_sets[seed].size();
     for (double f : config.fractions) {
       const auto target = static_cast<size_t>(std::lround(f * pool.size()));
       HP_CHECK(target > labelled, InputError, "active learning: fraction ", f, " of a pool of ", pool.size(),
@@ -319,7 +307,7 @@ SimulationResult simulate_active_learning(const ActiveConfig& config, const Simu
         log->info("{} seed {}: already done", arm.name(), seed);
         continue;
       }
-      std::vector<size_t> labelled = initial_labelled_set(pool, labels, config.initial_fraction, config.initial_mode, seed);
+      std::vector<size_t> labelled = initial_sets.at(seed);
       for (size_t cycle = 0; cycle < cycles; ++cycle) {
         const auto cycle_start = std::chrono::steady_clock::now();
         ActiveTrainOptions train_options;

@@ -6,6 +6,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "hemapath/core/error.h"
+#include "hemapath/io/canvas_text.h"
 #include "hemapath/io/image_io.h"
 
 namespace hemapath {
@@ -14,20 +15,12 @@ namespace {
 const cv::Scalar kBackground(255, 255, 255);
 const cv::Scalar kInk(40, 40, 40);
 const cv::Scalar kFrame(200, 200, 200);
-const int kFont = cv::FONT_HERSHEY_SIMPLEX;
 const double kTitleScale = 0.6, kCaptionScale = 0.38;
 const int kGap = 10, kMinCell = 16, kMaxCaptionLines = 3;
 
-int text_width(const std::string& s, double scale, int thickness) {
-  int baseline = 0;
-  return cv::getTextSize(s, kFont, scale, thickness, &baseline).width;
-}
+int text_width(const std::string& s, double scale, int thickness) { return text_size(s, scale, thickness).width; }
 
-int line_height(double scale, int thickness) {
-  int baseline = 0;
-  cv::Size sz = cv::getTextSize("Ay", kFont, scale, thickness, &baseline);
-  return sz.height + baseline;
-}
+int line_height(double scale, int thickness) { return text_size("Ay", scale, thickness).height; }
 
 /// `s` cut (with "...") to at most `max_width` px: putText has no clipping, and a long
 /// caption would otherwise run over the neighbouring cell's.
@@ -40,13 +33,6 @@ std::string fit(const std::string& s, double scale, int thickness, int max_width
     if (text_width(cut, scale, thickness) <= max_width) return cut;
   }
   return "";
-}
-
-/// Draws `s` with its box's top-left corner at `top_left` (putText anchors at the baseline).
-void put_text(cv::Mat& img, const std::string& s, cv::Point top_left, double scale, int thickness) {
-  int baseline = 0;
-  cv::Size sz = cv::getTextSize(s, kFont, scale, thickness, &baseline);
-  cv::putText(img, s, {top_left.x, top_left.y + sz.height}, kFont, scale, kInk, thickness, cv::LINE_AA);
 }
 
 }  // namespace
@@ -79,7 +65,7 @@ void write_contact_sheet(const std::string& path, const std::vector<ContactSheet
 
   if (!title.empty()) {
     std::string t = fit(title, kTitleScale, 2, width - 2 * kGap);
-    put_text(sheet, t, {(width - text_width(t, kTitleScale, 2)) / 2, kGap}, kTitleScale, 2);
+    put_text(sheet, t, {(width - text_width(t, kTitleScale, 2)) / 2, kGap}, kTitleScale, kInk, 2);
   }
   for (int i = 0; i < n; ++i) {
     const int x0 = kGap + (i % cols) * (cell + kGap), y0 = kGap + title_h + (i / cols) * row_h;
@@ -97,7 +83,7 @@ void write_contact_sheet(const std::string& path, const std::vector<ContactSheet
     const auto& caption = items[i].caption;
     for (size_t l = 0; l < caption.size() && l < size_t{kMaxCaptionLines}; ++l)
       put_text(sheet, fit(caption[l], kCaptionScale, 1, cell),
-               {x0, y0 + cell + 4 + static_cast<int>(l) * caption_line_h}, kCaptionScale, 1);
+               {x0, y0 + cell + 4 + static_cast<int>(l) * caption_line_h}, kCaptionScale, kInk);
   }
   write_image(path, sheet);
 }

@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "hemapath/core/error.h"
+#include "hemapath/io/canvas_text.h"
 #include "hemapath/io/image_io.h"
 
 namespace hemapath {
@@ -17,7 +18,7 @@ namespace {
 const cv::Scalar kBackground(255, 255, 255);
 const cv::Scalar kInk(40, 40, 40);
 const cv::Scalar kGrid(228, 228, 228);
-const int kFont = cv::FONT_HERSHEY_SIMPLEX;
+const int kFont = kCanvasFont;
 const double kTitleScale = 0.65, kLabelScale = 0.5, kTickScale = 0.42;
 const int kMinWidth = 200, kMinHeight = 150;
 
@@ -34,20 +35,6 @@ void check_size(const LinePlotOptions& o, const std::string& what) {
 }
 
 // ---- text ---------------------------------------------------------------------------------
-
-cv::Size text_size(const std::string& s, double scale, int thickness = 1) {
-  int baseline = 0;
-  cv::Size sz = cv::getTextSize(s, kFont, scale, thickness, &baseline);
-  return {sz.width, sz.height + baseline};
-}
-
-/// Draws `s` with its box's top-left corner at `top_left` (putText anchors at the baseline).
-void put_text(cv::Mat& img, const std::string& s, cv::Point top_left, double scale, const cv::Scalar& c,
-              int thickness = 1) {
-  int baseline = 0;
-  cv::Size sz = cv::getTextSize(s, kFont, scale, thickness, &baseline);
-  cv::putText(img, s, {top_left.x, top_left.y + sz.height}, kFont, scale, c, thickness, cv::LINE_AA);
-}
 
 void put_text_centred(cv::Mat& img, const std::string& s, cv::Point centre, double scale, const cv::Scalar& c,
                       int thickness = 1) {
