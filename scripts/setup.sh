@@ -14,7 +14,7 @@ packages=(
   libboost-dev
   libgtest-dev libbenchmark-dev
   # Only tests and benchmarks use these (torchvision parity, speed peers); the tool never does.
-  python3-torch python3-torchvision
+  python3-torch python3-torchvision python3-openslide
 )
 
 sudo_cmd=()

@@ -186,7 +186,7 @@ void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
            cmd.red_scale);
   const std::vector<Input> inputs = gather_inputs(cmd.inputs);
   SmearOptions options;
-  options.device = resolve_device(cmd.compute.device);
+  options.inference = cmd.compute.inference();
   options.batch_size = cmd.compute.batch_size;
   options.white_overlap = cmd.white_overlap;
   options.red_scale = cmd.red_scale;
@@ -264,6 +264,7 @@ void setup_analyze(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--wbc-masks", cmd->wbc_masks,
                   "Score white-cell detection against <image stem>.png masks (non-zero = the white cell)");
   add_compute_flags(*sub, cmd->compute, true);
+  add_inference_flags(*sub, cmd->compute);
   sub->callback([cmd, &global] { run_analyze(*cmd, global); });
 }
 

@@ -31,10 +31,10 @@ void run_predict(const PredictCommand& cmd, const GlobalOptions& global) {
     HP_CHECK(cmd.masks.empty(), InputError, "--masks applies to classification models; '", cmd.model,
              "' is a segmentation model");
     return predict_segmentation(cmd.model, cmd.inputs, cmd.out.empty() ? "predictions" : cmd.out, cmd.cells,
-                                resolve_device(cmd.compute.device));
+                                cmd.compute.inference());
   }
   PredictorOptions options;
-  options.device = resolve_device(cmd.compute.device);
+  options.inference = cmd.compute.inference();
   options.batch_size = cmd.compute.batch_size;
   options.workers = cmd.compute.workers;
   ClassifierPredictor predictor(cmd.model, options);
@@ -72,6 +72,7 @@ void setup_predict(CLI::App& app, const GlobalOptions& global) {
                   "Segmentation: output folder (default predictions/)");
   add_cell_flags(*sub, cmd->cells);
   add_compute_flags(*sub, cmd->compute, true);
+  add_inference_flags(*sub, cmd->compute);
   sub->callback([cmd, &global] { run_predict(*cmd, global); });
 }
 

@@ -97,7 +97,7 @@ void run_segment(const SegmentCommand& cmd, const GlobalOptions& global) {
   HP_CHECK(cmd.stain.empty() || cmd.stain_reference.empty(), InputError,
            "--stain and --stain-reference cannot be used together");
   const SlideReader slide(cmd.slide.slide, SlideOpenOptions{cmd.slide.slide_mpp});
-  const std::unique_ptr<TileModel> model = TileModel::load(cmd.model, resolve_device(cmd.compute.device));
+  const std::unique_ptr<TileModel> model = TileModel::load(cmd.model, cmd.compute.inference());
   SlideSegmentOptions o;
   o.mpp = cmd.slide.mpp;
   o.tile_size = cmd.slide.size;
@@ -153,12 +153,13 @@ void setup_slide(CLI::App& app, const GlobalOptions& global) {
   t->callback([tile, &global] { run_tile(*tile, global); });
 
   auto seg = std::make_shared<SegmentCommand>();
-  seg->compute.batch_size = 4;
+  seg->compute.batch_size = 0;  // chosen from the tile size (slide_segmentation.h)
   CLI::App* s = slide->add_subcommand("segment", "Segment a slide tile by tile: pyramidal TIFF, overlay, GeoJSON");
   add_slide_flags(*s, seg->slide, 64);
   s->add_option("--model", seg->model, "Segmentation model (.hpm) or TorchScript module (.pt with a .json sidecar)")
       ->required();
   add_compute_flags(*s, seg->compute, true);
+  add_inference_flags(*s, seg->compute);
   s->add_flag("--resume", seg->resume, "Continue an interrupted run in --out, skipping finished tiles");
   s->add_flag("--cells", seg->cells, "Cut cells out of each tile (default for cell models)");
   s->add_flag("--no-cells", seg->no_cells, "Do not cut cells out");

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "hemapath/infer/inference_options.h"
 #include "hemapath/infer/instances.h"
 
 namespace hemapath::cli {
@@ -25,10 +26,16 @@ struct ComputeFlags {
   std::string device = "cpu";
   int batch_size = 32;
   int workers = 2;
+  std::string plan = "auto";
+  bool mixed_precision = false;
+  /// The device and inference plan these flags name; DeviceError / ConfigError when invalid.
+  InferenceOptions inference() const;
 };
 
 /// Adds --threads and --device; with `batches`, also --batch-size and --workers.
 void add_compute_flags(CLI::App& sub, ComputeFlags& flags, bool batches);
+/// Adds --plan and --mixed-precision, for commands that run trained models.
+void add_inference_flags(CLI::App& sub, ComputeFlags& flags);
 
 /// How cells are cut out of a map (--threshold, --no-watershed, --min-area, --max-area,
 /// --marker-height, --min-distance, --no-fill-holes); unset flags keep the defaults given to

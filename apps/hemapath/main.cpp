@@ -4,8 +4,10 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
+#include "hemapath/core/device.h"
 #include "hemapath/core/error.h"
 #include "hemapath/core/log.h"
+#include "hemapath/core/memory.h"
 #include "hemapath/core/progress.h"
 
 namespace hemapath::cli {
@@ -21,6 +23,19 @@ void add_compute_flags(CLI::App& sub, ComputeFlags& flags, bool batches) {
   if (!batches) return;
   sub.add_option("--batch-size", flags.batch_size, "Images per batch")->check(CLI::PositiveNumber);
   sub.add_option("--workers", flags.workers, "Threads decoding images")->check(CLI::PositiveNumber);
+}
+
+void add_inference_flags(CLI::App& sub, ComputeFlags& flags) {
+  sub.add_option("--plan", flags.plan,
+                 "Inference plan: auto, mkldnn, channels_last, frozen (compiled graphs, BatchNorm folded) or "
+                 "eager (the network as trained)");
+  sub.add_flag("--mixed-precision", flags.mixed_precision, "float16 inference under autocast (CUDA devices only)");
+}
+
+InferenceOptions ComputeFlags::inference() const {
+  InferenceOptions options{resolve_device(device), plan, mixed_precision};
+  check_inference_options(options);
+  return options;
 }
 
 InstanceOptions CellFlags::applied_to(InstanceOptions options) const {
@@ -52,6 +67,7 @@ void add_cell_flags(CLI::App& sub, CellFlags& flags) {
 
 int main(int argc, char** argv) {
   using namespace hemapath;
+  keep_freed_memory_for_reuse();
   CLI::App app{"hemapath " HEMAPATH_VERSION
                ": deep-learning analysis of blood smears and whole-slide images.\n"
                "Train, evaluate and run cell classifiers; results as CSV, JSON and PNG.",

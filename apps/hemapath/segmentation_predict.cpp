@@ -19,8 +19,8 @@ namespace hemapath::cli {
 namespace fs = std::filesystem;
 
 void predict_segmentation(const std::string& model, const std::vector<std::string>& inputs, const std::string& out,
-                          const CellFlags& cells, const c10::Device& device) {
-  const SegmentationPredictor predictor(model, device);
+                          const CellFlags& cells, const InferenceOptions& inference) {
+  const SegmentationPredictor predictor(model, inference);
   const InstanceOptions options = cells.applied_to(predictor.instance_options());
   validate(options);
   const std::vector<Sample> samples = collect_prediction_inputs(inputs, "");

@@ -4,13 +4,13 @@
 #include <string>
 #include <vector>
 
-#include <c10/core/Device.h>
+#include "hemapath/infer/inference_options.h"
 
 #include "commands.h"
 
 namespace hemapath::cli {
 
 void predict_segmentation(const std::string& model, const std::vector<std::string>& inputs, const std::string& out,
-                          const CellFlags& cells, const c10::Device& device);
+                          const CellFlags& cells, const InferenceOptions& inference);
 
 }  // namespace hemapath::cli

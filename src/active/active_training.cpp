@@ -12,6 +12,7 @@
 #include "hemapath/data/split.h"
 #include "hemapath/models/registry.h"
 #include "hemapath/train/optimizer.h"
+#include "hemapath/train/channels_last.h"
 
 namespace hemapath {
 
@@ -63,6 +64,7 @@ std::shared_ptr<ResNetImpl> train_active_model(const TrainConfig& config, const 
   ClassifierOptions model_options = active_model_options(config, num_classes, options.loss_head);
   auto model = std::dynamic_pointer_cast<ResNetImpl>(create_classifier(config.arch, model_options));
   model->to(options.device);
+  use_channels_last(*model);
   auto optimizer = make_optimizer(config.optimizer, model->parameters());
   LrSchedule schedule(config.schedule, config.optimizer.lr, config.epochs);
 
@@ -94,7 +96,8 @@ std::shared_ptr<ResNetImpl> train_active_model(const TrainConfig& config, const 
     BatchLoader loader(dataset, order, config.batch_size, /*augment=*/true, options.seed, epoch,
                        std::max(1, config.workers), /*drop_last=*/order.size() > batch_size);
     while (auto batch = loader.next()) {
-      const torch::Tensor images = batch->images.to(options.device), targets = batch->labels.to(options.device);
+      const torch::Tensor images = to_channels_last(batch->images.to(options.device));
+      const torch::Tensor targets = batch->labels.to(options.device);
       optimizer->zero_grad();
       LossTerms terms = classification_loss_terms(*model, images, targets, loss_options, config.loss_head,
                                                   epoch >= detach_from);

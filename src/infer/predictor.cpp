@@ -73,11 +73,14 @@ std::vector<Sample> collect_prediction_inputs(const std::vector<std::string>& in
 }
 
 ClassifierPredictor::ClassifierPredictor(const std::string& model_path, PredictorOptions options)
-    : loaded_(load_classifier(model_path, options.device)), options_(options) {}
+    : loaded_(load_classifier(model_path, options.inference.device)),
+      options_(options),
+      engine_(loaded_.model, [model = loaded_.model](const torch::Tensor& x) { return model->forward(x); },
+              options.inference) {}
 
 PredictionResult ClassifierPredictor::predict(const std::vector<Sample>& samples) const {
   ClassificationDataset dataset(samples, loaded_.header.inference_data_options());
-  return predict_dataset(*loaded_.model, dataset, all_indices(samples.size()), options_.batch_size, options_.device, options_.workers);
+  return predict_dataset(engine_.function(), dataset, all_indices(samples.size()), options_.batch_size, options_.workers);
 }
 
 torch::Tensor ClassifierPredictor::classify(const std::vector<cv::Mat>& crops) const {
@@ -88,8 +91,7 @@ torch::Tensor ClassifierPredictor::classify(const std::vector<cv::Mat>& crops) c
     const size_t end = std::min(crops.size(), start + static_cast<size_t>(options_.batch_size));
     std::vector<torch::Tensor> batch;
     for (size_t i = start; i < end; ++i) batch.push_back(image_to_tensor(fit_to_size(crops[i], h.crop), h.normalization));
-    probabilities.push_back(
-        torch::softmax(loaded_.model->forward(torch::stack(batch).to(options_.device)), 1).to(torch::kCPU));
+    probabilities.push_back(torch::softmax(engine_(torch::stack(batch)), 1).to(torch::kCPU, torch::kFloat));
   }
   if (probabilities.empty()) return torch::zeros({0, static_cast<int64_t>(h.classes.size())});
   return torch::cat(probabilities, 0);

@@ -14,8 +14,8 @@ namespace hemapath {
 namespace {
 
 // Probabilities [C,h,w] of an image [3,h,w] whose sides are multiples of the stride.
-torch::Tensor probabilities(SegmenterImpl& model, bool binary, const torch::Tensor& image, const c10::Device& device) {
-  const torch::Tensor logits = model.forward(image.unsqueeze(0).to(device))[0];
+torch::Tensor probabilities(const TensorFunction& network, bool binary, const torch::Tensor& image) {
+  const torch::Tensor logits = network(image.unsqueeze(0))[0].to(torch::kFloat);
   const torch::Tensor p =
       binary ? torch::cat({1 - torch::sigmoid(logits), torch::sigmoid(logits)}) : torch::softmax(logits, 0);
   return p.to(torch::kCPU, torch::kFloat);
@@ -44,23 +44,28 @@ std::vector<TileSpan> tile_spans(int64_t size, int64_t tile, int64_t overlap) {
 
 torch::Tensor segment_probabilities(SegmenterImpl& model, bool binary, const torch::Tensor& image,
                                     const c10::Device& device, int64_t tile, int64_t overlap) {
+  model.eval();
+  return segment_probabilities([&](const torch::Tensor& x) { return model.forward(x.to(device)); },
+                               model.output_stride(), binary, image, tile, overlap);
+}
+
+torch::Tensor segment_probabilities(const TensorFunction& network, int64_t stride, bool binary,
+                                    const torch::Tensor& image, int64_t tile, int64_t overlap) {
   HP_CHECK(image.dim() == 3 && image.size(0) >= 1 && image.size(1) >= 1 && image.size(2) >= 1, InputError,
            "segmentation input: expected an image tensor [C,H,W], got ", image.sizes());
-  const int64_t stride = model.output_stride();
   HP_CHECK(tile % stride == 0 && overlap % stride == 0 && overlap >= 0 && tile > 2 * overlap, ConfigError,
            "tile ", tile, " px with overlap ", overlap, " px: both must be multiples of the network's stride ", stride,
            " and the tile larger than twice the overlap");
   torch::InferenceMode guard;
-  model.eval();
   const Padding padding = padding_to_multiple(image.size(1), image.size(2), stride);
   const torch::Tensor padded = pad_image(image, padding);
   const int64_t height = padded.size(1), width = padded.size(2);
-  if (height <= tile && width <= tile) return crop_padding(probabilities(model, binary, padded, device), padding);
+  if (height <= tile && width <= tile) return crop_padding(probabilities(network, binary, padded), padding);
   torch::Tensor out;
   for (const TileSpan& y : tile_spans(height, tile, overlap)) {
     for (const TileSpan& x : tile_spans(width, tile, overlap)) {
       const int64_t h = std::min(tile, height), w = std::min(tile, width);
-      const torch::Tensor p = probabilities(model, binary, padded.narrow(1, y.start, h).narrow(2, x.start, w), device);
+      const torch::Tensor p = probabilities(network, binary, padded.narrow(1, y.start, h).narrow(2, x.start, w));
       if (!out.defined()) out = torch::empty({p.size(0), height, width}, torch::kFloat);
       out.narrow(1, y.keep_begin, y.keep_end - y.keep_begin)
           .narrow(2, x.keep_begin, x.keep_end - x.keep_begin)
@@ -91,8 +96,9 @@ cv::Mat SegmentationMaps::foreground() const {
   return p;
 }
 
-SegmentationPredictor::SegmentationPredictor(const std::string& model_path, const c10::Device& device)
-    : loaded_(load_segmenter(model_path, device)), device_(device) {}
+SegmentationPredictor::SegmentationPredictor(const std::string& model_path, const InferenceOptions& inference)
+    : loaded_(load_segmenter(model_path, inference.device)),
+      engine_(loaded_.model, [model = loaded_.model](const torch::Tensor& x) { return model->forward(x); }, inference) {}
 
 InstanceOptions SegmentationPredictor::instance_options() const {
   return instance_options_from_json(loaded_.header.instances);
@@ -105,7 +111,8 @@ SegmentationMaps SegmentationPredictor::predict(const cv::Mat& rgb) const {
   if (h.scale != 1)
     cv::resize(rgb, input, scaled_size(rgb.size(), h.scale), 0, 0, h.scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
   const torch::Tensor p =
-      segment_probabilities(*loaded_.model, h.binary(), image_to_tensor(input, h.normalization), device_).contiguous();
+      segment_probabilities(engine_.function(), h.output_stride, h.binary(), image_to_tensor(input, h.normalization))
+          .contiguous();
   SegmentationMaps maps;
   for (int64_t c = 0; c < p.size(0); ++c) {
     cv::Mat map(static_cast<int>(p.size(1)), static_cast<int>(p.size(2)), CV_32F, p[c].data_ptr<float>());

@@ -6,6 +6,8 @@
 #include <torch/script.h>
 
 #include "hemapath/core/error.h"
+#include "hemapath/core/log.h"
+#include "hemapath/infer/inference_engine.h"
 #include "hemapath/models/model_file.h"
 
 namespace hemapath {
@@ -22,7 +24,10 @@ torch::Tensor to_probabilities(const torch::Tensor& output, bool logits) {
 
 class HpmTileModel : public TileModel {
  public:
-  HpmTileModel(const std::string& path, const c10::Device& device) : loaded_(load_segmenter(path, device)), device_(device) {
+  HpmTileModel(const std::string& path, const InferenceOptions& inference)
+      : loaded_(load_segmenter(path, inference.device)),
+        engine_(loaded_.model, [model = loaded_.model](const torch::Tensor& x) { return model->forward(x); },
+                inference) {
     const SegmenterHeader& h = loaded_.header;
     info_.source = path;
     info_.kind = "hpm";
@@ -40,17 +45,17 @@ class HpmTileModel : public TileModel {
   }
   torch::Tensor probabilities(const torch::Tensor& tiles) override {
     torch::InferenceMode guard;
-    return to_probabilities(loaded_.model->forward(tiles.to(device_)), true).to(torch::kCPU, torch::kFloat);
+    return to_probabilities(engine_(tiles).to(torch::kFloat), true).to(torch::kCPU);
   }
 
  private:
   LoadedSegmenter loaded_;
-  c10::Device device_;
+  InferenceEngine engine_;
 };
 
 class TorchScriptTileModel : public TileModel {
  public:
-  TorchScriptTileModel(const std::string& path, const c10::Device& device) : device_(device) {
+  TorchScriptTileModel(const std::string& path, const InferenceOptions& inference) : device_(inference.device) {
     const std::string sidecar_path = std::filesystem::path(path).replace_extension(".json").string();
     HP_CHECK(std::filesystem::is_regular_file(sidecar_path), ModelFileError, "TorchScript model '", path,
              "' needs a JSON sidecar '", sidecar_path, "' (classes, mpp, normalization)");
@@ -65,11 +70,18 @@ class TorchScriptTileModel : public TileModel {
     info_.kind = "torchscript";
     logits_ = read_torchscript_sidecar(sidecar, sidecar_path, info_);
     try {
-      module_ = torch::jit::load(path, device);
+      module_ = torch::jit::load(path, device_);
     } catch (const c10::Error& e) {
       throw ModelFileError("'" + path + "' is not a TorchScript module torch.jit.save wrote: " + e.what_without_backtrace());
     }
     module_.eval();
+    if (inference.plan == "eager") return;
+    // As torch.jit.optimize_for_inference: weights frozen in, BatchNorm folded, oneDNN layout.
+    try {
+      module_ = torch::jit::optimize_for_inference(module_);
+    } catch (const std::exception& e) {
+      logger("infer")->warn("TorchScript model '{}' runs unoptimised: freezing it failed: {}", path, e.what());
+    }
   }
   torch::Tensor probabilities(const torch::Tensor& tiles) override {
     torch::InferenceMode guard;
@@ -133,13 +145,14 @@ bool read_torchscript_sidecar(const nlohmann::json& sidecar, const std::string& 
   return output == "logits";
 }
 
-std::unique_ptr<TileModel> TileModel::load(const std::string& path, const c10::Device& device) {
+std::unique_ptr<TileModel> TileModel::load(const std::string& path, const InferenceOptions& inference) {
+  check_inference_options(inference);
   HP_CHECK(std::filesystem::is_regular_file(path), ModelFileError, "model '", path, "' does not exist");
   const std::string ext = std::filesystem::path(path).extension().string();
-  if (ext == ".hpm") return std::make_unique<HpmTileModel>(path, device);
+  if (ext == ".hpm") return std::make_unique<HpmTileModel>(path, inference);
   HP_CHECK(ext == ".pt" || ext == ".pth" || ext == ".ts", ModelFileError, "model '", path,
            "' is neither a hemapath model (.hpm) nor a TorchScript module (.pt, .pth, .ts)");
-  return std::make_unique<TorchScriptTileModel>(path, device);
+  return std::make_unique<TorchScriptTileModel>(path, inference);
 }
 
 }  // namespace hemapath

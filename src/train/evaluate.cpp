@@ -7,32 +7,39 @@
 
 namespace hemapath {
 
-PredictionResult predict_dataset(ClassifierImpl& model, const ClassificationDataset& data,
-                                 const std::vector<size_t>& indices, int batch_size, const c10::Device& device,
-                                 int workers) {
+PredictionResult predict_dataset(const TensorFunction& network, const ClassificationDataset& data,
+                                 const std::vector<size_t>& indices, int batch_size, int workers) {
   HP_CHECK(!indices.empty(), InputError, "nothing to predict: the image set is empty");
   auto start = std::chrono::steady_clock::now();
-  const bool was_training = model.is_training();
-  model.eval();
   std::vector<torch::Tensor> probabilities;
   PredictionResult result;
   {
     torch::InferenceMode guard;
     BatchLoader loader(data, indices, batch_size, /*augment=*/false, /*seed=*/0, /*epoch=*/0, workers);
     while (auto batch = loader.next()) {
-      torch::Tensor p = torch::softmax(model.forward(batch->images.to(device)), 1).to(torch::kCPU);
+      torch::Tensor p = torch::softmax(network(batch->images), 1).to(torch::kCPU, torch::kFloat);
       probabilities.push_back(p);
       auto labels = batch->labels.accessor<int64_t, 1>();
       for (int64_t i = 0; i < labels.size(0); ++i) result.labels.push_back(static_cast<int>(labels[i]));
     }
   }
-  if (was_training) model.train();
   result.probabilities = torch::cat(probabilities, 0);
   torch::Tensor argmax = result.probabilities.argmax(1);
   auto a = argmax.accessor<int64_t, 1>();
   for (int64_t i = 0; i < a.size(0); ++i) result.predicted.push_back(static_cast<int>(a[i]));
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.images_per_second = result.seconds > 0 ? indices.size() / result.seconds : 0;
+  return result;
+}
+
+PredictionResult predict_dataset(ClassifierImpl& model, const ClassificationDataset& data,
+                                 const std::vector<size_t>& indices, int batch_size, const c10::Device& device,
+                                 int workers) {
+  const bool was_training = model.is_training();
+  model.eval();
+  PredictionResult result = predict_dataset([&](const torch::Tensor& x) { return model.forward(x.to(device)); }, data,
+                                            indices, batch_size, workers);
+  if (was_training) model.train();
   return result;
 }
 

@@ -20,6 +20,7 @@
 #include "hemapath/train/freezing.h"
 #include "hemapath/train/segmentation_evaluation.h"
 #include "hemapath/train/segmentation_loss.h"
+#include "hemapath/train/channels_last.h"
 
 namespace hemapath {
 namespace fs = std::filesystem;
@@ -92,7 +93,7 @@ PassTotals train_one_pass(SegmenterImpl& model, torch::optim::Optimizer& optimiz
   const auto start = std::chrono::steady_clock::now();
   PassTotals t;
   while (auto batch = loader.next()) {
-    const torch::Tensor images = batch->images.to(device), targets = batch->labels.to(device);
+    const torch::Tensor images = to_channels_last(batch->images.to(device)), targets = batch->labels.to(device);
     optimizer.zero_grad();
     torch::Tensor loss = segmentation_loss(model.forward(images), targets, loss_config);
     const double value = loss.item<double>();
@@ -157,6 +158,7 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
     log->info("pretrained: {}", result.pretrained);
   }
   model->to(options.device);
+  use_channels_last(*model);
   EpochLoop loop(*model, frozen_prefixes(*model, config.freeze), config.optimizer, config.schedule, config.freeze,
                  config.epochs, dir, config_json);
   loop.start(options.resume, config.normalization, [&] {

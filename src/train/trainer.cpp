@@ -25,6 +25,7 @@
 #include "hemapath/train/evaluate.h"
 #include "hemapath/train/freezing.h"
 #include "hemapath/train/loss_prediction.h"
+#include "hemapath/train/channels_last.h"
 
 namespace hemapath {
 namespace fs = std::filesystem;
@@ -93,7 +94,7 @@ PassTotals train_one_pass(ClassifierImpl& model, torch::optim::Optimizer& optimi
   const auto start = std::chrono::steady_clock::now();
   PassTotals t;
   while (auto batch = loader.next()) {
-    torch::Tensor images = batch->images.to(device), targets = batch->labels.to(device);
+    torch::Tensor images = to_channels_last(batch->images.to(device)), targets = batch->labels.to(device);
     optimizer.zero_grad();
     const LossTerms terms = classification_loss_terms(model, images, targets, loss_options, head, detach_head);
     // The reported loss is the classification loss alone, comparable with and without a loss head.
@@ -187,6 +188,7 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
     log->info("pretrained: {}", result.pretrained);
   }
   model->to(options.device);
+  use_channels_last(*model);
   EpochLoop loop(*model, frozen_prefixes(*model, config.freeze), config.optimizer, config.schedule, config.freeze,
                  config.epochs, dir, config_json);
   loop.start(options.resume, config.normalization, [&] {

@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "hemapath/data/sample.h"
+#include "hemapath/infer/inference_engine.h"
 #include "hemapath/models/model_file.h"
 #include "hemapath/train/evaluate.h"
 
@@ -21,7 +22,7 @@ namespace hemapath {
 std::vector<Sample> collect_prediction_inputs(const std::vector<std::string>& inputs, const std::string& masks_dir);
 
 struct PredictorOptions {
-  c10::Device device = c10::kCPU;
+  InferenceOptions inference;  ///< device and plan of the inference engine
   int batch_size = 32;
   int workers = 2;
 };
@@ -41,6 +42,7 @@ class ClassifierPredictor {
  private:
   LoadedClassifier loaded_;
   PredictorOptions options_;
+  InferenceEngine engine_;
 };
 
 /// Writes one row per sample: image, mask, predicted class, its probability, then the

@@ -10,6 +10,8 @@
 #include <opencv2/core.hpp>
 #include <torch/torch.h>
 
+#include "hemapath/core/tensor_function.h"
+#include "hemapath/infer/inference_engine.h"
 #include "hemapath/infer/instances.h"
 #include "hemapath/models/model_file.h"
 #include "hemapath/models/segmenter.h"
@@ -21,8 +23,14 @@ namespace hemapath {
 /// the output stride (stride_padding.h); when larger than `tile` px on a side it is processed
 /// in tiles of `tile` px whose outer `overlap` px are discarded where a neighbour covers them,
 /// so memory stays bounded and, with an overlap beyond the receptive field, the result equals
-/// the whole-image one. Runs `model` in eval and inference mode on `device`. InputError for a
-/// wrong shape; ConfigError unless tile and overlap are multiples of the stride, tile > 2 overlap.
+/// the whole-image one. `network` gives logits of a batch; `stride` is its output stride.
+/// InputError for a wrong shape; ConfigError unless tile and overlap are multiples of the
+/// stride, tile > 2 overlap.
+torch::Tensor segment_probabilities(const TensorFunction& network, int64_t stride, bool binary,
+                                    const torch::Tensor& image, int64_t tile = 1024, int64_t overlap = 64);
+
+/// segment_probabilities of `model` itself, in eval and inference mode on `device` (as
+/// validation during training runs it).
 torch::Tensor segment_probabilities(SegmenterImpl& model, bool binary, const torch::Tensor& image,
                                     const c10::Device& device, int64_t tile = 1024, int64_t overlap = 64);
 
@@ -46,8 +54,10 @@ cv::Mat cells_from_maps(const SegmentationMaps& maps, const std::string& target,
 
 class SegmentationPredictor {
  public:
-  /// Loads the model file (ModelFileError when unusable).
-  SegmentationPredictor(const std::string& model_path, const c10::Device& device);
+  /// Loads the model file (ModelFileError when unusable) into an inference engine.
+  SegmentationPredictor(const std::string& model_path, const InferenceOptions& inference);
+  SegmentationPredictor(const std::string& model_path, const c10::Device& device)
+      : SegmentationPredictor(model_path, InferenceOptions{device}) {}
   const SegmenterHeader& header() const { return loaded_.header; }
   /// The instance options the model was trained with (its config's `instances`).
   InstanceOptions instance_options() const;
@@ -61,7 +71,7 @@ class SegmentationPredictor {
 
  private:
   LoadedSegmenter loaded_;
-  c10::Device device_;
+  InferenceEngine engine_;
 };
 
 }  // namespace hemapath

@@ -38,7 +38,9 @@ struct SlideSegmentOptions {
   /// should exceed twice the network's border effects (and a cell's diameter, for cells). Even,
   /// a multiple of the model's stride.
   int overlap = 64;
-  int batch_size = 4;      ///< tiles per forward pass
+  /// Tiles per forward pass; 0 chooses it for throughput (up to 2^18 px per batch: one
+  /// 512 px tile, four of 256 px).
+  int batch_size = 0;
   int workers = 2;         ///< threads reading and normalising tiles ahead of the network
   double min_tissue = 0.05;  ///< tiles with less tissue (fraction) are not run; 0 runs all
   TissueOptions tissue;

@@ -10,6 +10,7 @@
 #include <opencv2/core.hpp>
 
 #include "hemapath/infer/cell_measurements.h"
+#include "hemapath/infer/inference_options.h"
 
 namespace hemapath {
 
@@ -18,7 +19,7 @@ struct SmearModelPaths {
 };
 
 struct SmearOptions {
-  c10::Device device = c10::kCPU;
+  InferenceOptions inference;  ///< device and plan of every model's inference engine
   int batch_size = 64;
   /// A red-cell candidate with more than this share of its pixels inside a white cell is part
   /// of that white cell (the red-cell segmenter has never been taught white cells), not a red cell.

@@ -20,6 +20,7 @@
 #include <torch/torch.h>
 
 #include "hemapath/image/normalization.h"
+#include "hemapath/infer/inference_options.h"
 #include "hemapath/image/stain_normalization.h"
 
 namespace hemapath {
@@ -45,9 +46,13 @@ struct TileModelInfo {
 
 class TileModel {
  public:
-  /// Loads `path` (.hpm, or .pt/.pth/.ts with its .json sidecar) onto `device`.
-  /// ModelFileError naming the file (and the sidecar key) when unusable.
-  static std::unique_ptr<TileModel> load(const std::string& path, const c10::Device& device);
+  /// Loads `path` (.hpm, or .pt/.pth/.ts with its .json sidecar) onto the device, for the
+  /// inference plan of `inference` (a TorchScript module is frozen and optimised unless the
+  /// plan is eager). ModelFileError naming the file (and the sidecar key) when unusable.
+  static std::unique_ptr<TileModel> load(const std::string& path, const InferenceOptions& inference);
+  static std::unique_ptr<TileModel> load(const std::string& path, const c10::Device& device) {
+    return load(path, InferenceOptions{device});
+  }
   virtual ~TileModel() = default;
 
   const TileModelInfo& info() const { return info_; }

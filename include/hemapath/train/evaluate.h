@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "hemapath/core/tensor_function.h"
 #include "hemapath/data/classification_dataset.h"
 #include "hemapath/models/classifier.h"
 #include "hemapath/train/metrics.h"
@@ -19,8 +20,12 @@ struct PredictionResult {
   double images_per_second = 0;
 };
 
-/// Runs `model` in eval and inference mode over `indices` of `data`, batches prepared by
-/// `workers` background threads while the model computes.
+/// Runs `network` (logits of a batch, on any device) in inference mode over `indices` of
+/// `data`, batches prepared by `workers` background threads while the network computes.
+PredictionResult predict_dataset(const TensorFunction& network, const ClassificationDataset& data,
+                                 const std::vector<size_t>& indices, int batch_size, int workers);
+
+/// predict_dataset with `model` in eval mode on `device` (its mode is restored after).
 PredictionResult predict_dataset(ClassifierImpl& model, const ClassificationDataset& data,
                                  const std::vector<size_t>& indices, int batch_size, const c10::Device& device,
                                  int workers);

@@ -1,0 +1,300 @@
+#include "hemapath/infer/inference_engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include <ATen/autocast_mode.h>
+#include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/frontend/tracer.h>
+#include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/frozen_conv_add_relu_fusion.h>
+#include <torch/csrc/jit/passes/frozen_graph_optimizations.h>
+#include <torch/csrc/jit/passes/frozen_linear_transpose.h>
+#include <torch/csrc/jit/passes/frozen_ops_to_mkldnn.h>
+#include <torch/csrc/jit/passes/graph_rewrite_helper.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/passes/remove_dropout.h>
+
+#include "hemapath/core/error.h"
+#include "hemapath/core/log.h"
+
+namespace hemapath {
+namespace {
+
+// Compiled shapes kept per engine: a slide or a smear batch sees one or two.
+constexpr size_t kMaxShapes = 16;
+
+// The tracer bakes tensors it has not seen as inputs into the graph as constants, but refuses
+// ones that require grad: switch that off for the trace and restore it after.
+class GradientsOff {
+ public:
+  explicit GradientsOff(torch::nn::Module& module) {
+    for (auto& p : module.parameters()) {
+      saved_.emplace_back(p, p.requires_grad());
+      p.requires_grad_(false);
+    }
+  }
+  ~GradientsOff() {
+    for (auto& [p, requires_grad] : saved_) p.requires_grad_(requires_grad);
+  }
+
+ private:
+  std::vector<std::pair<torch::Tensor, bool>> saved_;
+};
+
+class AutocastScope {
+ public:
+  AutocastScope() { at::autocast::set_enabled(true); }
+  ~AutocastScope() {
+    at::autocast::set_enabled(false);
+    at::autocast::clear_cache();
+  }
+};
+
+std::string first_line(const std::string& text) {
+  const auto end = text.find('\n');
+  return end == std::string::npos ? text : text.substr(0, end);
+}
+
+int64_t padded_batch(int64_t n) {
+  int64_t p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+}  // namespace
+
+const std::vector<std::string>& inference_plans() {
+  static const std::vector<std::string> plans{"auto", "mkldnn", "channels_last", "frozen", "eager"};
+  return plans;
+}
+
+void check_inference_options(const InferenceOptions& options, const std::string& option) {
+  const auto& plans = inference_plans();
+  if (std::find(plans.begin(), plans.end(), options.plan) == plans.end()) {
+    std::string valid;
+    for (const auto& p : plans) valid += (valid.empty() ? "" : ", ") + p;
+    throw ConfigError(option + " '" + options.plan + "' is not an inference plan: expected one of " + valid);
+  }
+  HP_CHECK(!(options.plan == "mkldnn" && options.device.is_cuda()), DeviceError, option,
+           " mkldnn runs on the CPU only; use auto, channels_last or frozen with a CUDA device");
+  HP_CHECK(!options.mixed_precision || options.device.is_cuda(), DeviceError,
+           "mixed precision runs on a CUDA device only (--device cuda)");
+}
+
+// One input shape's way of running: a compiled graph, or the module itself when no compiled
+// plan reproduced it.
+struct CompiledShape {
+  std::string plan;
+  std::shared_ptr<torch::jit::GraphFunction> function;
+};
+
+struct InferenceEngine::Impl {
+  std::shared_ptr<torch::nn::Module> module;
+  TensorFunction forward;
+  InferenceOptions options;
+  mutable std::string plan;  // "auto" until the first compiled shape has decided it
+  mutable std::mutex mutex;
+  mutable std::map<std::vector<int64_t>, CompiledShape> compiled;
+  mutable std::vector<std::vector<int64_t>> compile_order;
+  mutable std::shared_ptr<torch::jit::Graph> last_graph;
+
+  static torch::Tensor to_layout(const torch::Tensor& x, const std::string& plan) {
+    return plan == "channels_last" && x.dim() == 4 ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x.contiguous();
+  }
+
+  static torch::Tensor run(const CompiledShape& shape, const torch::Tensor& x) {
+    torch::jit::Stack stack{to_layout(x, shape.plan)};
+    shape.function->run(stack);
+    return stack.back().toTensor();
+  }
+
+  // Records the network on `example` and optimises the graph as torch.jit.freeze and
+  // optimize_for_inference do for a frozen module.
+  CompiledShape compile(const torch::Tensor& example, const std::string& layout) const {
+    torch::NoGradGuard no_grad;
+    GradientsOff gradients_off(*module);
+    std::pair<std::shared_ptr<torch::jit::tracer::TracingState>, torch::jit::Stack> traced;
+    try {
+      traced = torch::jit::tracer::trace(
+          {to_layout(example, layout)},
+          [this](torch::jit::Stack inputs) { return torch::jit::Stack{forward(inputs[0].toTensor())}; },
+          [](const torch::autograd::Variable&) { return std::string(); }, /*strict=*/false);
+    } catch (const c10::Error& e) {
+      throw ModelFileError("the network cannot be compiled for inference on input " + c10::str(example.sizes()) +
+                           " (plan eager runs it as it is): " + e.what_without_backtrace());
+    }
+    std::shared_ptr<torch::jit::Graph> graph = traced.first->graph;
+    torch::jit::Inline(*graph);
+    torch::jit::graph_rewrite_helper::replaceConvolutionWithAtenConv(graph);
+    torch::jit::removeDropout(graph);
+    torch::jit::ConstantPropagation(graph);
+    torch::jit::OptimizeFrozenGraph(graph, /*optimize_numerics=*/true);
+    torch::jit::FuseFrozenConvAddRelu(graph);
+    if (layout == "mkldnn") torch::jit::ConvertFrozenOpsToMKLDNN(graph);
+    torch::jit::FrozenLinearTranspose(graph);
+    torch::jit::EliminateDeadCode(graph);
+    return {layout, std::make_shared<torch::jit::GraphFunction>("hemapath_inference", graph, nullptr,
+                                                                torch::jit::ExecutorExecutionMode::SIMPLE)};
+  }
+
+  // Whether `shape` runs `example` and gives the module's own output (to 1e-3 of its scale):
+  // oneDNN lacks some ops at some sizes (adaptive pooling to a size that does not divide).
+  bool reproduces(const CompiledShape& shape, const torch::Tensor& example, std::string& why) const {
+    try {
+      torch::InferenceMode guard;
+      const torch::Tensor expected = forward(example);
+      const torch::Tensor got = run(shape, example);
+      const double scale = std::max(1.0, expected.abs().max().item<double>());
+      const double diff = (got.to(torch::kFloat) - expected.to(torch::kFloat)).abs().max().item<double>();
+      if (got.sizes() == expected.sizes() && diff <= 1e-3 * scale) return true;
+      why = "output differs by " + std::to_string(diff);
+    } catch (const c10::Error& e) {
+      why = e.what_without_backtrace();
+    } catch (const std::exception& e) {  // the graph interpreter's own errors
+      why = e.what();
+    }
+    return false;
+  }
+
+  // `layout`'s graph for this shape when it reproduces the module, else nothing (warned).
+  std::optional<CompiledShape> compile_checked(const torch::Tensor& example, const std::string& layout) const {
+    CompiledShape shape = compile(example, layout);
+    std::string why;
+    if (reproduces(shape, example, why)) return shape;
+    logger("infer")->warn("inference plan {} does not run this network on input {}: {}", layout,
+                          c10::str(example.sizes()), first_line(why));
+    return std::nullopt;
+  }
+
+  // Seconds of the faster of two runs of `shape` on `example`.
+  static double seconds_per_run(const CompiledShape& shape, const torch::Tensor& example) {
+    torch::InferenceMode guard;
+    double best = std::numeric_limits<double>::max();
+    for (int i = 0; i < 2; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      run(shape, example);
+      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    return best;
+  }
+
+  // The first shape of an "auto" engine decides its plan: each CPU layout is compiled, checked
+  // and timed on it, and the faster one is kept for every shape after. Which one wins depends
+  // on the network (oneDNN's blocked layout for plain ResNets, channels-last for depthwise
+  // convolutions and for U-Nets' upsampling and concatenation), so it is measured, not guessed.
+  CompiledShape choose_plan(const torch::Tensor& example) const {
+    std::optional<CompiledShape> best;
+    double best_seconds = 0;
+    for (const std::string layout : {"channels_last", "mkldnn"}) {
+      auto shape = compile_checked(example, layout);
+      if (!shape) continue;
+      const double seconds = seconds_per_run(*shape, example);
+      logger("infer")->debug("inference plan {} on input {}: {:.4f} s", layout, c10::str(example.sizes()), seconds);
+      if (!best || seconds < best_seconds) best = shape, best_seconds = seconds;
+    }
+    plan = best ? best->plan : "frozen";
+    return best ? *best : compile_for_plan(example);
+  }
+
+  // The plan's graph for this shape; a plan that fails falls back to the default layout, then
+  // to the module itself.
+  CompiledShape compile_for_plan(const torch::Tensor& example) const {
+    if (auto shape = compile_checked(example, plan)) return *shape;
+    if (plan != "frozen")
+      if (auto shape = compile_checked(example, "frozen")) return *shape;
+    return {"eager", nullptr};
+  }
+
+  CompiledShape shape_for(const torch::Tensor& x) const {
+    const std::vector<int64_t> key = x.sizes().vec();
+    std::lock_guard<std::mutex> lock(mutex);
+    auto found = compiled.find(key);
+    if (found != compiled.end()) return found->second;
+    if (compiled.size() >= kMaxShapes) {
+      compiled.erase(compile_order.front());
+      compile_order.erase(compile_order.begin());
+    }
+    // A plain copy: the caller's batch may be an inference tensor, which tracing cannot record.
+    const torch::Tensor example = x.clone();
+    CompiledShape shape = plan == "auto" ? choose_plan(example) : compile_for_plan(example);
+    if (shape.function) last_graph = shape.function->graph();
+    compiled.emplace(key, shape);
+    compile_order.push_back(key);
+    return shape;
+  }
+};
+
+InferenceEngine::InferenceEngine(std::shared_ptr<torch::nn::Module> module, TensorFunction forward,
+                                 InferenceOptions options)
+    : impl_(std::make_shared<Impl>()) {
+  HP_CHECK(module != nullptr && forward, InputError, "inference engine: no network given");
+  check_inference_options(options);
+  module->eval();
+  module->to(options.device);
+  impl_->module = std::move(module);
+  impl_->forward = std::move(forward);
+  impl_->options = options;
+  std::string plan = options.plan;
+  if (options.mixed_precision) plan = "eager";
+  if (plan == "auto" && options.device.is_cuda()) plan = "channels_last";  // oneDNN is CPU only
+  impl_->plan = plan;
+}
+
+torch::Tensor InferenceEngine::operator()(const torch::Tensor& input) const {
+  const Impl& e = *impl_;
+  HP_CHECK(input.dim() >= 1 && input.size(0) >= 1, InputError, "inference: expected a batch [N,...] with N >= 1, got ",
+           input.sizes());
+  torch::InferenceMode guard;
+  torch::Tensor x = input.to(e.options.device, torch::kFloat);
+  if (e.options.plan == "eager" || e.options.mixed_precision) {
+    if (!e.options.mixed_precision) return e.forward(x);
+    AutocastScope autocast;
+    return e.forward(x.contiguous(torch::MemoryFormat::ChannelsLast)).to(torch::kFloat);
+  }
+  const int64_t n = x.size(0), padded = padded_batch(n);
+  if (padded != n) {
+    std::vector<int64_t> pad_shape = x.sizes().vec();
+    pad_shape[0] = padded - n;
+    x = torch::cat({x, torch::zeros(pad_shape, x.options())});
+  }
+  CompiledShape shape;
+  {
+    // Tracing must not run under inference mode: its constants would be inference tensors.
+    c10::InferenceMode off(false);
+    shape = e.shape_for(x);
+  }
+  const torch::Tensor out = shape.function ? Impl::run(shape, x) : e.forward(x);
+  return padded != n ? out.narrow(0, 0, n) : out;
+}
+
+TensorFunction InferenceEngine::function() const {
+  return [engine = *this](const torch::Tensor& x) { return engine(x); };
+}
+
+std::string InferenceEngine::plan() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->plan;
+}
+const InferenceOptions& InferenceEngine::options() const { return impl_->options; }
+
+size_t InferenceEngine::compiled_shapes() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->compiled.size();
+}
+
+std::vector<std::string> InferenceEngine::compiled_operators() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  std::vector<std::string> ops;
+  if (impl_->last_graph)
+    for (const torch::jit::Node* node : impl_->last_graph->nodes()) ops.push_back(node->kind().toQualString());
+  return ops;
+}
+
+}  // namespace hemapath
+

@@ -1,0 +1,139 @@
+// The inference engine gives the eval-mode network's numbers (within 1e-4) for every
+// registered architecture and plan, with BatchNorm really folded away, few compiled shapes,
+// and clear errors for plans the device cannot run.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include "hemapath/core/error.h"
+#include "hemapath/infer/inference_engine.h"
+#include "hemapath/models/classifier.h"
+#include "hemapath/models/registry.h"
+#include "hemapath/models/segmenter.h"
+#include "hemapath/models/segmenter_registry.h"
+
+namespace hemapath {
+namespace {
+
+// Running statistics and affine terms away from their defaults, so folding has work to do.
+void randomize_batch_norms(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (const auto& m : module.modules()) {
+    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+      bn->running_mean.normal_(0, 0.2);
+      bn->running_var.uniform_(0.5, 1.5);
+      bn->weight.uniform_(0.5, 1.5);
+      bn->bias.normal_(0, 0.2);
+    }
+  }
+}
+
+double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a.to(torch::kFloat) - b.to(torch::kFloat)).abs().max().item<double>();
+}
+
+// Eager eval output against each compiled plan's, on a batch of 3 (padded to 4 inside): equal
+// within 1e-4, relative to the outputs' scale where that exceeds 1 (deep networks with these
+// statistics reach logits of ~100, where float32 keeps ~6 digits).
+void expect_plans_match(const std::string& name, const std::shared_ptr<torch::nn::Module>& module,
+                        const TensorFunction& forward, const torch::Tensor& input) {
+  randomize_batch_norms(*module);
+  module->eval();
+  torch::Tensor reference;
+  {
+    torch::NoGradGuard no_grad;
+    reference = forward(input);
+  }
+  for (const std::string plan : {"auto", "mkldnn", "channels_last", "frozen"}) {
+    InferenceEngine engine(module, forward, {c10::kCPU, plan});
+    const torch::Tensor out = engine(input);
+    ASSERT_EQ(out.sizes(), reference.sizes()) << name << " " << plan;
+    const double diff = max_abs_diff(out, reference);
+    const double scale = std::max(1.0, reference.abs().max().item<double>());
+    EXPECT_LT(diff, 1e-4 * scale) << name << " plan " << plan << " (" << engine.plan() << ")";
+    if (plan == std::string("auto")) std::cout << "[ engine   ] " << name << ": auto = " << engine.plan() << ", max abs diff " << diff
+                << " (outputs up to " << scale << ")\n";
+  }
+}
+
+TEST(InferenceEngine, EveryClassifierMatchesEagerEvalUnderEveryPlan) {
+  for (const auto& arch : classifier_names()) {
+    torch::manual_seed(1);
+    ClassifierOptions options;
+    options.num_classes = 5;
+    ClassifierPtr model = create_classifier(arch, options);
+    const int64_t size = arch == "inception_resnet_v2" ? 96 : 64;
+    expect_plans_match(arch, model, [model](const torch::Tensor& x) { return model->forward(x); },
+                       torch::rand({3, 3, size, size}));
+  }
+}
+
+TEST(InferenceEngine, EverySegmenterMatchesEagerEvalUnderEveryPlan) {
+  for (const auto& arch : segmenter_names()) {
+    torch::manual_seed(2);
+    SegmenterOptions options;
+    options.num_classes = 3;
+    if (arch == "mrn") options.in_channels = 6;
+    if (arch == "unet" || arch == "mrn") options.extra = {{"depth", 3}, {"width", 8}};
+    if (arch == "fcn_resnet50" || arch == "deeplabv3_resnet50") options.extra = {{"backbone", "resnet18"}};
+    SegmenterPtr model = create_segmenter(arch, options);
+    expect_plans_match(arch, model, [model](const torch::Tensor& x) { return model->forward(x); },
+                       torch::rand({3, options.in_channels, 64, 64}));
+  }
+}
+
+TEST(InferenceEngine, FoldsBatchNormAndAutoDecidesOnTheFirstShape) {
+  torch::manual_seed(3);
+  ClassifierOptions options;
+  options.num_classes = 4;
+  ClassifierPtr resnet = create_classifier("resnet18", options);
+  InferenceEngine automatic(resnet, [resnet](const torch::Tensor& x) { return resnet->forward(x); });
+  EXPECT_EQ(automatic.plan(), "auto");
+  automatic(torch::rand({2, 3, 32, 32}));
+  const std::string chosen = automatic.plan();
+  EXPECT_TRUE(chosen == "mkldnn" || chosen == "channels_last") << chosen;
+  automatic(torch::rand({5, 3, 32, 32}));
+  EXPECT_EQ(automatic.plan(), chosen);  // later shapes keep it
+
+  InferenceEngine frozen(resnet, [resnet](const torch::Tensor& x) { return resnet->forward(x); }, {c10::kCPU, "frozen"});
+  frozen(torch::rand({2, 3, 32, 32}));
+  const std::vector<std::string> ops = frozen.compiled_operators();
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "aten::conv2d"), 20);
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "aten::batch_norm"), 0);
+}
+
+TEST(InferenceEngine, PadsBatchesToFewShapesAndLeavesTheModuleTrainable) {
+  torch::manual_seed(4);
+  ClassifierOptions options;
+  options.num_classes = 4;
+  ClassifierPtr model = create_classifier("separable_cnn", options);
+  InferenceEngine engine(model, [model](const torch::Tensor& x) { return model->forward(x); });
+  const torch::Tensor batch = torch::rand({7, 3, 48, 48});
+  const torch::Tensor whole = engine(batch);
+  EXPECT_EQ(engine.compiled_shapes(), 1u);  // 7 -> 8
+  // Rows do not depend on their batch-mates or on the padding.
+  EXPECT_LT(max_abs_diff(engine(batch.narrow(0, 0, 3)), whole.narrow(0, 0, 3)), 1e-5);  // 3 -> 4
+  EXPECT_LT(max_abs_diff(engine(batch.narrow(0, 4, 1)), whole.narrow(0, 4, 1)), 1e-5);  // 1
+  engine(batch.narrow(0, 0, 4));  // 4, already compiled
+  engine(batch.narrow(0, 0, 5));  // 8, already compiled
+  EXPECT_EQ(engine.compiled_shapes(), 3u);
+  for (const auto& p : model->parameters()) EXPECT_TRUE(p.requires_grad());
+  EXPECT_THROW(engine(torch::rand({0, 3, 48, 48})), InputError);
+}
+
+TEST(InferenceEngine, RefusesPlansTheDeviceCannotRun) {
+  ClassifierOptions options;
+  ClassifierPtr model = create_classifier("separable_cnn", options);
+  const TensorFunction forward = [model](const torch::Tensor& x) { return model->forward(x); };
+  try {
+    InferenceEngine(model, forward, {c10::kCPU, "fastest"});
+    FAIL() << "an unknown plan was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("mkldnn, channels_last"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(InferenceEngine(model, forward, {c10::kCPU, "auto", /*mixed_precision=*/true}), DeviceError);
+}
+
+}  // namespace
+}  // namespace hemapath
