@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "hemapath/core/atomic_file.h"
 #include "hemapath/core/device.h"
+#include "hemapath/core/overlapped_pipeline.h"
 #include "hemapath/core/error.h"
 #include "hemapath/core/log.h"
 #include "hemapath/infer/smear_report.h"
@@ -178,6 +179,22 @@ void write_evaluation(const Scoring& scoring, const std::string& out) {
   if (!evaluation.empty()) write_text_atomic(fs::path(out) / "evaluation.json", evaluation.dump(2) + "\n");
 }
 
+// A smear as read (or why it could not be), and as analysed.
+struct ReadSmear {
+  cv::Mat rgb;
+  std::string problem;
+};
+struct AnalysedSmear {
+  cv::Mat rgb;
+  SmearResult result;
+  std::string problem;
+};
+
+// `message` naming `path` (errors from deeper down may not).
+std::string naming(const std::string& path, const std::string& message) {
+  return message.find(path) == std::string::npos ? "'" + path + "': " + message : message;
+}
+
 void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
   apply_global(global);
   set_threads(cmd.compute.threads);
@@ -198,31 +215,47 @@ void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
   std::vector<std::string> failures;
   StageSeconds total;
   size_t analysed = 0;
-  for (const auto& input : inputs) {
-    std::string problem = input.problem;
-    if (problem.empty()) {
-      try {
-        const cv::Mat rgb = read_image_rgb(input.path);
-        const SmearResult result = analyzer.analyze(rgb);
-        const std::string name = fs::path(input.path).filename().string();
-        write_smear_files((fs::path(cmd.out) / fs::path(input.path).stem()).string(), rgb, result, classes, name);
-        table.add(input.path, result);
-        scoring.add(cmd, input.path, result);
-        print_result(name, result, classes);
-        total += result.seconds;
-        ++analysed;
-        continue;
-      } catch (const InputError& e) {
-        problem = e.what();
-        if (problem.find(input.path) == std::string::npos) problem = "'" + input.path + "': " + problem;
-      }
-    } else {
-      problem = "'" + input.path + "' " + problem;
-    }
-    logger("analyze")->error("{}", problem);
-    table.add_failure(input.path, problem);
-    failures.push_back(problem);
-  }
+  // Decoding the next smear and writing the last one's files overlap with the networks.
+  run_overlapped(
+      inputs.size(), 2,
+      [&](size_t i) {
+        const Input& input = inputs[i];
+        if (!input.problem.empty()) return ReadSmear{{}, "'" + input.path + "' " + input.problem};
+        try {
+          return ReadSmear{read_image_rgb(input.path), ""};
+        } catch (const InputError& e) {
+          return ReadSmear{{}, naming(input.path, e.what())};
+        }
+      },
+      [&](size_t i, ReadSmear smear) {
+        if (!smear.problem.empty()) return AnalysedSmear{{}, {}, smear.problem};
+        try {
+          return AnalysedSmear{smear.rgb, analyzer.analyze(smear.rgb), ""};
+        } catch (const InputError& e) {
+          return AnalysedSmear{{}, {}, naming(inputs[i].path, e.what())};
+        }
+      },
+      [&](size_t i, AnalysedSmear smear) {
+        const std::string& path = inputs[i].path;
+        if (smear.problem.empty()) {
+          try {
+            const std::string name = fs::path(path).filename().string();
+            write_smear_files((fs::path(cmd.out) / fs::path(path).stem()).string(), smear.rgb, smear.result, classes,
+                              name);
+            table.add(path, smear.result);
+            scoring.add(cmd, path, smear.result);
+            print_result(name, smear.result, classes);
+            total += smear.result.seconds;
+            ++analysed;
+            return;
+          } catch (const InputError& e) {
+            smear.problem = naming(path, e.what());
+          }
+        }
+        logger("analyze")->error("{}", smear.problem);
+        table.add_failure(path, smear.problem);
+        failures.push_back(smear.problem);
+      });
   table.write((fs::path(cmd.out) / "summary.csv").string());
   write_evaluation(scoring, cmd.out);
   if (analysed)

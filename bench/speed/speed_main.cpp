@@ -106,7 +106,8 @@ nlohmann::json parity(Network& n, const std::string& weights, const InferenceOpt
     eager = n.forward(io.at("input"));
   }
   InferenceEngine engine(n.module, n.forward, options);
-  const torch::Tensor compiled = engine(io.at("input"));
+  torch::Tensor compiled;
+  for (int i = 0; i <= InferenceEngine::kEagerRunsBeforeCompiling; ++i) compiled = engine(io.at("input"));
   const torch::Tensor expected = io.at("output");
   return {{"eager_vs_pytorch", (eager - expected).abs().max().item<double>()},
           {"engine_vs_pytorch", (compiled - expected).abs().max().item<double>()},
@@ -127,6 +128,7 @@ nlohmann::json forward(const Args& a) {
     flops = counter.count();
   }
   InferenceEngine engine(n.module, n.forward, options);
+  for (int i = 0; i <= InferenceEngine::kEagerRunsBeforeCompiling; ++i) engine(x);  // compiled from here on
   out["images_per_second"] = timed([&] { engine(x); }, a.batch, a.seconds);
   out["plan"] = engine.plan();
   out["gmacs_per_image"] = flops.gflops();
@@ -183,6 +185,7 @@ nlohmann::json peak(const Args& a) {
         torch::nn::Conv2dOptions(channels, channels, 3).padding(1).bias(false));
     InferenceEngine engine(conv, [conv](const torch::Tensor& x) { return conv->forward(x); }, {c10::kCPU, "mkldnn"});
     const torch::Tensor x = torch::rand({batch, channels, side, side});
+    for (int i = 0; i <= InferenceEngine::kEagerRunsBeforeCompiling; ++i) engine(x);
     const double macs = static_cast<double>(batch) * channels * side * side * channels * 9;
     const double per_second = timed([&] { engine(x); }, 1, a.seconds / 4);
     const double gflops = 2 * macs * per_second / 1e9;

@@ -29,6 +29,7 @@ namespace {
 // Compiled shapes kept per engine: a slide or a smear batch sees one or two.
 constexpr size_t kMaxShapes = 16;
 
+
 // The tracer bakes tensors it has not seen as inputs into the graph as constants, but refuses
 // ones that require grad: switch that off for the trace and restore it after.
 class GradientsOff {
@@ -56,9 +57,12 @@ class AutocastScope {
   }
 };
 
-std::string first_line(const std::string& text) {
-  const auto end = text.find('\n');
-  return end == std::string::npos ? text : text.substr(0, end);
+// The last non-empty line of an error: the graph interpreter puts its reason there.
+std::string last_line(const std::string& text) {
+  const auto end = text.find_last_not_of("\n ");
+  if (end == std::string::npos) return text;
+  const auto begin = text.find_last_of("\n", end);
+  return text.substr(begin == std::string::npos ? 0 : begin + 1, end + 1 - (begin == std::string::npos ? 0 : begin + 1));
 }
 
 int64_t padded_batch(int64_t n) {
@@ -94,6 +98,13 @@ struct CompiledShape {
   std::shared_ptr<torch::jit::GraphFunction> function;
 };
 
+// A shape not compiled yet: how often it has run eagerly, and its first batch and output,
+// which the compiled graph must reproduce.
+struct Reference {
+  torch::Tensor input, output;
+  int runs = 0;
+};
+
 struct InferenceEngine::Impl {
   std::shared_ptr<torch::nn::Module> module;
   TensorFunction forward;
@@ -102,6 +113,7 @@ struct InferenceEngine::Impl {
   mutable std::mutex mutex;
   mutable std::map<std::vector<int64_t>, CompiledShape> compiled;
   mutable std::vector<std::vector<int64_t>> compile_order;
+  mutable std::map<std::vector<int64_t>, Reference> references;
   mutable std::shared_ptr<torch::jit::Graph> last_graph;
 
   static torch::Tensor to_layout(const torch::Tensor& x, const std::string& plan) {
@@ -143,13 +155,13 @@ struct InferenceEngine::Impl {
                                                                 torch::jit::ExecutorExecutionMode::SIMPLE)};
   }
 
-  // Whether `shape` runs `example` and gives the module's own output (to 1e-3 of its scale):
-  // oneDNN lacks some ops at some sizes (adaptive pooling to a size that does not divide).
-  bool reproduces(const CompiledShape& shape, const torch::Tensor& example, std::string& why) const {
+  // Whether `shape` runs the reference input and gives the module's own output (to 1e-3 of its
+  // scale): oneDNN lacks some ops at some sizes (adaptive pooling to a size that does not divide).
+  static bool reproduces(const CompiledShape& shape, const Reference& reference, std::string& why) {
     try {
       torch::InferenceMode guard;
-      const torch::Tensor expected = forward(example);
-      const torch::Tensor got = run(shape, example);
+      const torch::Tensor& expected = reference.output;
+      const torch::Tensor got = run(shape, reference.input);
       const double scale = std::max(1.0, expected.abs().max().item<double>());
       const double diff = (got.to(torch::kFloat) - expected.to(torch::kFloat)).abs().max().item<double>();
       if (got.sizes() == expected.sizes() && diff <= 1e-3 * scale) return true;
@@ -163,70 +175,81 @@ struct InferenceEngine::Impl {
   }
 
   // `layout`'s graph for this shape when it reproduces the module, else nothing (warned).
-  std::optional<CompiledShape> compile_checked(const torch::Tensor& example, const std::string& layout) const {
-    CompiledShape shape = compile(example, layout);
+  std::optional<CompiledShape> compile_checked(const Reference& reference, const std::string& layout) const {
+    CompiledShape shape = compile(reference.input, layout);
     std::string why;
-    if (reproduces(shape, example, why)) return shape;
+    if (reproduces(shape, reference, why)) return shape;
     logger("infer")->warn("inference plan {} does not run this network on input {}: {}", layout,
-                          c10::str(example.sizes()), first_line(why));
+                          c10::str(reference.input.sizes()), last_line(why));
     return std::nullopt;
   }
 
-  // Seconds of the faster of two runs of `shape` on `example`.
+  // Seconds of one run of `shape` (after the check's run has warmed it up).
   static double seconds_per_run(const CompiledShape& shape, const torch::Tensor& example) {
     torch::InferenceMode guard;
-    double best = std::numeric_limits<double>::max();
-    for (int i = 0; i < 2; ++i) {
-      const auto start = std::chrono::steady_clock::now();
-      run(shape, example);
-      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
-    return best;
+    const auto start = std::chrono::steady_clock::now();
+    run(shape, example);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
 
   // The first shape of an "auto" engine decides its plan: each CPU layout is compiled, checked
   // and timed on it, and the faster one is kept for every shape after. Which one wins depends
   // on the network (oneDNN's blocked layout for plain ResNets, channels-last for depthwise
   // convolutions and for U-Nets' upsampling and concatenation), so it is measured, not guessed.
-  CompiledShape choose_plan(const torch::Tensor& example) const {
+  CompiledShape choose_plan(const Reference& reference) const {
     std::optional<CompiledShape> best;
     double best_seconds = 0;
     for (const std::string layout : {"channels_last", "mkldnn"}) {
-      auto shape = compile_checked(example, layout);
+      auto shape = compile_checked(reference, layout);
       if (!shape) continue;
-      const double seconds = seconds_per_run(*shape, example);
-      logger("infer")->debug("inference plan {} on input {}: {:.4f} s", layout, c10::str(example.sizes()), seconds);
+      const double seconds = seconds_per_run(*shape, reference.input);
+      logger("infer")->debug("inference plan {} on input {}: {:.4f} s", layout, c10::str(reference.input.sizes()),
+                             seconds);
       if (!best || seconds < best_seconds) best = shape, best_seconds = seconds;
     }
     plan = best ? best->plan : "frozen";
-    return best ? *best : compile_for_plan(example);
+    return best ? *best : compile_for_plan(reference);
   }
 
   // The plan's graph for this shape; a plan that fails falls back to the default layout, then
   // to the module itself.
-  CompiledShape compile_for_plan(const torch::Tensor& example) const {
-    if (auto shape = compile_checked(example, plan)) return *shape;
+  CompiledShape compile_for_plan(const Reference& reference) const {
+    if (auto shape = compile_checked(reference, plan)) return *shape;
     if (plan != "frozen")
-      if (auto shape = compile_checked(example, "frozen")) return *shape;
+      if (auto shape = compile_checked(reference, "frozen")) return *shape;
     return {"eager", nullptr};
   }
 
-  CompiledShape shape_for(const torch::Tensor& x) const {
-    const std::vector<int64_t> key = x.sizes().vec();
+  // How to run a batch of this shape. A shape's first kEagerRunsBeforeCompiling batches run
+  // the module itself ("record"); the next compiles the plan, checked against the first
+  // batch's output. Compiled shapes are kept, the oldest dropped beyond kMaxShapes.
+  CompiledShape shape_for(const std::vector<int64_t>& key) const {
     std::lock_guard<std::mutex> lock(mutex);
     auto found = compiled.find(key);
     if (found != compiled.end()) return found->second;
+    auto reference = references.find(key);
+    if (reference == references.end() || reference->second.runs < InferenceEngine::kEagerRunsBeforeCompiling) return {"record", nullptr};
     if (compiled.size() >= kMaxShapes) {
       compiled.erase(compile_order.front());
       compile_order.erase(compile_order.begin());
     }
-    // A plain copy: the caller's batch may be an inference tensor, which tracing cannot record.
-    const torch::Tensor example = x.clone();
-    CompiledShape shape = plan == "auto" ? choose_plan(example) : compile_for_plan(example);
+    CompiledShape shape = plan == "auto" ? choose_plan(reference->second) : compile_for_plan(reference->second);
+    references.erase(reference);
     if (shape.function) last_graph = shape.function->graph();
     compiled.emplace(key, shape);
     compile_order.push_back(key);
     return shape;
+  }
+
+  // Counts an eager batch of a shape, keeping the first with its output (plain copies:
+  // inference tensors cannot be traced).
+  void record(const std::vector<int64_t>& key, const torch::Tensor& input, const torch::Tensor& output) const {
+    std::lock_guard<std::mutex> lock(mutex);
+    Reference& r = references[key];
+    if (r.runs++ > 0) return;
+    c10::InferenceMode off(false);
+    r.input = input.clone();
+    r.output = output.clone();
   }
 };
 
@@ -263,13 +286,15 @@ torch::Tensor InferenceEngine::operator()(const torch::Tensor& input) const {
     pad_shape[0] = padded - n;
     x = torch::cat({x, torch::zeros(pad_shape, x.options())});
   }
+  const std::vector<int64_t> key = x.sizes().vec();
   CompiledShape shape;
   {
     // Tracing must not run under inference mode: its constants would be inference tensors.
     c10::InferenceMode off(false);
-    shape = e.shape_for(x);
+    shape = e.shape_for(key);
   }
   const torch::Tensor out = shape.function ? Impl::run(shape, x) : e.forward(x);
+  if (shape.plan == "record") e.record(key, x, out);
   return padded != n ? out.narrow(0, 0, n) : out;
 }
 

@@ -24,12 +24,19 @@ namespace hemapath {
 
 class InferenceEngine {
  public:
+  /// Batches of a shape the module runs itself before the shape is compiled. Compiling costs
+  /// several forward passes (more for "auto", which times two plans), which a shape that comes
+  /// a few times only (the crops of one smear) would not earn back.
+  static constexpr int kEagerRunsBeforeCompiling = 4;
+
   /// `forward` runs `module` (kept alive by the engine, switched to eval mode) on a batch.
   InferenceEngine(std::shared_ptr<torch::nn::Module> module, TensorFunction forward, InferenceOptions options = {});
 
   /// The network's output for `input` (batch first; moved to the engine's device), computed
   /// in inference mode. A batch is padded up to a power of two so that few shapes are ever
-  /// compiled; the padding rows are dropped from the output.
+  /// compiled; the padding rows are dropped from the output. The first
+  /// kEagerRunsBeforeCompiling batches of a shape run the module as it is; the next compiles
+  /// the plan for that shape and checks it against the first batch's output.
   torch::Tensor operator()(const torch::Tensor& input) const;
 
   /// The plan of this network ("mkldnn", "channels_last", "frozen" or "eager"; "auto" until
