@@ -29,7 +29,6 @@ namespace {
 // Compiled shapes kept per engine: a slide or a smear batch sees one or two.
 constexpr size_t kMaxShapes = 16;
 
-
 // The tracer bakes tensors it has not seen as inputs into the graph as constants, but refuses
 // ones that require grad: switch that off for the trace and restore it after.
 class GradientsOff {
