@@ -107,6 +107,13 @@ TEST(AnalyzeCli, MissingModelOrInputNamesIt) {
   r = test::run_cli("analyze " + samples("smears/chula_15.jpg") + " --red-scale 0 --out " + (dir / "out1"));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_TRUE(contains(r.output, "--red-scale")) << r.output;
+  r = test::run_cli("analyze " + samples("smears/chula_15.jpg") + " --plan fastest --out " + (dir / "out4"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "--plan 'fastest'") && contains(r.output, "channels_last")) << r.output;
+  r = test::run_cli("analyze " + samples("smears/chula_15.jpg") + " --mixed-precision --out " + (dir / "out5"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "CUDA")) << r.output;
+  EXPECT_FALSE(fs::exists(dir.path() / "out4") || fs::exists(dir.path() / "out5"));
   r = test::run_cli("analyze " + (dir / "missing.jpg") + " " + samples("README.md") + " --out " + (dir / "out2"));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_TRUE(contains(r.output, "missing.jpg' does not exist")) << r.output;

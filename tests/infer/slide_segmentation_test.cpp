@@ -216,8 +216,11 @@ TEST(SlideSegmentation, BadOptionsFailBeforeWriting) {
   const SlideReader slide(dir / "slide.png", SlideOpenOptions{0.5});
   ExactConvModel model;
   SlideSegmentOptions o = exact_options(32, 8);
-  o.batch_size = 0;
+  o.batch_size = -1;
   EXPECT_THROW(segment_slide(slide, model, o, dir / "a"), ConfigError);
+  // 0 chooses the batch for throughput: as many 32 px tiles as make 2^18 px.
+  o.batch_size = 0;
+  EXPECT_EQ(segment_slide(slide, model, o, dir / "auto").json.at("batch_size"), 256);
   o = exact_options(32, 7);
   EXPECT_THROW(segment_slide(slide, model, o, dir / "b"), ConfigError);
   EXPECT_FALSE(fs::exists(dir.path() / "a"));
