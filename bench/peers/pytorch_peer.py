@@ -5,8 +5,8 @@ reference slide pipeline on openslide-python.
 
   weights --arch A --out W.pt                 seeded weights (BatchNorm statistics randomised) and
                                               an input/output pair (W_io.pt) to check parity
-  forward --arch A --weights W.pt --batch N --size HxW --threads T --seconds S
-  train   --arch A --weights W.pt --batch N --size HxW --threads T --seconds S
+  forward --arch A --weights W.pt --batch N --size HxW --threads T --seconds S [--device D]
+  train   --arch A --weights W.pt --batch N --size HxW --threads T --seconds S [--device D]
 
 Each measuring mode prints one JSON line. Only benchmarks use this script; hemapath never
 runs Python.
@@ -161,8 +161,15 @@ def parse_size(text):
     return int(h), int(w)
 
 
-def timed(step, batch, seconds):
-    """Images/s of `step` after two warm-up runs, over at least `seconds` and 3 runs."""
+def timed(work, batch, seconds, device):
+    """Images/s of `work` after two warm-up runs, over at least `seconds` and 3 runs (each
+    waiting for the GPU, when it runs on one)."""
+
+    def step():
+        work()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+
     step()
     step()
     runs, start = 0, time.perf_counter()
@@ -173,27 +180,28 @@ def timed(step, batch, seconds):
 
 
 def forward(args):
-    model = load(args.arch, args.weights).eval()
+    model = load(args.arch, args.weights).eval().to(args.device)
     h, w = parse_size(args.size)
-    x = torch.rand(args.batch, in_channels(args.arch), h, w)
+    x = torch.rand(args.batch, in_channels(args.arch), h, w, device=args.device)
 
     def step():
         with torch.inference_mode():
             model(x)
 
-    return {"images_per_second": timed(step, args.batch, args.seconds)}
+    return {"images_per_second": timed(step, args.batch, args.seconds, args.device)}
 
 
 def train(args):
-    model = load(args.arch, args.weights).train()
+    model = load(args.arch, args.weights).train().to(args.device)
     h, w = parse_size(args.size)
-    x = torch.rand(args.batch, in_channels(args.arch), h, w)
+    x = torch.rand(args.batch, in_channels(args.arch), h, w, device=args.device)
     classes = ARCHS[args.arch]["classes"]
     dense = args.arch in ("unet", "mrn")
     if dense:
         target = torch.rand(args.batch, classes, h, w) if classes == 1 else torch.randint(0, classes, (args.batch, h, w))
     else:
         target = torch.randint(0, classes, (args.batch,))
+    target = target.to(args.device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
 
     def step():
@@ -203,7 +211,7 @@ def train(args):
         loss.backward()
         optimizer.step()
 
-    return {"images_per_second": timed(step, args.batch, args.seconds)}
+    return {"images_per_second": timed(step, args.batch, args.seconds, args.device)}
 
 
 def main():
@@ -216,6 +224,7 @@ def main():
     p.add_argument("--size", default="64x64")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seconds", type=float, default=3)
+    p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -224,7 +233,7 @@ def main():
         return
     result = forward(args) if args.mode == "forward" else train(args)
     result.update({"side": "pytorch", "mode": args.mode, "arch": args.arch, "batch": args.batch, "size": args.size,
-                   "threads": torch.get_num_threads()})
+                   "threads": torch.get_num_threads(), "device": args.device})
     print(json.dumps(result))
 
 

@@ -1,7 +1,7 @@
 // hemapath's side of the speed benchmark (bench/run drives it beside bench/peers/pytorch_peer.py):
 //
 //   hemapath_speed peak    --threads T --seconds S
-//   hemapath_speed forward --arch A --weights W.pt --batch N --size HxW --plan P --threads T --seconds S
+//   hemapath_speed forward --arch A --weights W.pt --batch N --size HxW --plan P --threads T --seconds S [--device D]
 //   hemapath_speed train   --arch A --weights W.pt --batch N --size HxW --threads T --seconds S
 //   hemapath_speed hpm     --arch unet --weights W.pt --mpp X --out M.hpm   (for slide segment)
 //
@@ -34,7 +34,7 @@ using namespace hemapath;
 using Clock = std::chrono::steady_clock;
 
 struct Args {
-  std::string arch, weights, size = "64x64", plan = "auto", out;
+  std::string arch, weights, size = "64x64", plan = "auto", out, device = "cpu";
   double mpp = 2;
   int batch = 1, threads = 1;
   double seconds = 3;
@@ -76,7 +76,12 @@ std::pair<int64_t, int64_t> parse_size(const std::string& text) {
 }
 
 // Images/s of `step` after two warm-up runs, over at least `seconds` and 3 runs (as the peer).
-double timed(const std::function<void()>& step, int batch, double seconds) {
+// On a GPU each step waits for the device, so the time is the work's, not the launch's.
+double timed(const std::function<void()>& work, int batch, double seconds, const c10::Device& device) {
+  auto step = [&] {
+    work();
+    if (device.is_cuda()) torch::cuda::synchronize();
+  };
   step();
   step();
   int runs = 0;
@@ -92,6 +97,7 @@ double timed(const std::function<void()>& step, int batch, double seconds) {
 Network load(const Args& a) {
   Network n = build(a.arch);
   import_state_dict(*n.module, read_state_dict(a.weights), /*strict=*/true, a.weights);
+  n.module->to(resolve_device(a.device));
   return n;
 }
 
@@ -100,14 +106,15 @@ nlohmann::json parity(Network& n, const std::string& weights, const InferenceOpt
   const std::string io_path = weights.substr(0, weights.size() - 3) + "_io.pt";
   const StateDict io = read_state_dict(io_path);
   n.module->eval();
+  const torch::Tensor input = io.at("input").to(options.device);
   torch::Tensor eager;
   {
     torch::NoGradGuard no_grad;
-    eager = n.forward(io.at("input"));
+    eager = n.forward(input).cpu();
   }
   InferenceEngine engine(n.module, n.forward, options);
   torch::Tensor compiled;
-  for (int i = 0; i <= InferenceEngine::kEagerRunsBeforeCompiling; ++i) compiled = engine(io.at("input"));
+  for (int i = 0; i <= InferenceEngine::kEagerRunsBeforeCompiling; ++i) compiled = engine(input).cpu();
   const torch::Tensor expected = io.at("output");
   return {{"eager_vs_pytorch", (eager - expected).abs().max().item<double>()},
           {"engine_vs_pytorch", (compiled - expected).abs().max().item<double>()},
@@ -117,9 +124,9 @@ nlohmann::json parity(Network& n, const std::string& weights, const InferenceOpt
 nlohmann::json forward(const Args& a) {
   Network n = load(a);
   const auto [h, w] = parse_size(a.size);
-  const InferenceOptions options{c10::kCPU, a.plan};
+  const InferenceOptions options{resolve_device(a.device), a.plan};
   nlohmann::json out = {{"parity", parity(n, a.weights, options)}};
-  const torch::Tensor x = torch::rand({a.batch, n.in_channels, h, w});
+  const torch::Tensor x = torch::rand({a.batch, n.in_channels, h, w}).to(options.device);
   FlopCount flops;
   {
     torch::NoGradGuard no_grad;
@@ -129,7 +136,7 @@ nlohmann::json forward(const Args& a) {
   }
   InferenceEngine engine(n.module, n.forward, options);
   for (int i = 0; i <= InferenceEngine::kEagerRunsBeforeCompiling; ++i) engine(x);  // compiled from here on
-  out["images_per_second"] = timed([&] { engine(x); }, a.batch, a.seconds);
+  out["images_per_second"] = timed([&] { engine(x); }, a.batch, a.seconds, options.device);
   out["plan"] = engine.plan();
   out["gmacs_per_image"] = flops.gflops();
   out["gflops_per_second"] = 2 * flops.gflops() * out["images_per_second"].get<double>();
@@ -141,10 +148,12 @@ nlohmann::json train(const Args& a) {
   const auto [h, w] = parse_size(a.size);
   n.module->train();
   use_channels_last(*n.module);
-  torch::Tensor x = to_channels_last(torch::rand({a.batch, n.in_channels, h, w}));
-  torch::Tensor target = !n.dense ? torch::randint(0, n.classes, {a.batch})
-                         : n.classes == 1 ? torch::rand({a.batch, 1, h, w})
-                                          : torch::randint(0, n.classes, {a.batch, h, w});
+  const c10::Device device = resolve_device(a.device);
+  torch::Tensor x = to_channels_last(torch::rand({a.batch, n.in_channels, h, w}).to(device));
+  torch::Tensor target = (!n.dense         ? torch::randint(0, n.classes, {a.batch})
+                          : n.classes == 1 ? torch::rand({a.batch, 1, h, w})
+                                           : torch::randint(0, n.classes, {a.batch, h, w}))
+                             .to(device);
   torch::optim::AdamW optimizer(n.module->parameters(), torch::optim::AdamWOptions(1e-3));
   namespace F = torch::nn::functional;
   auto step = [&] {
@@ -155,7 +164,7 @@ nlohmann::json train(const Args& a) {
     loss.backward();
     optimizer.step();
   };
-  return {{"images_per_second", timed(step, a.batch, a.seconds)}, {"memory_format", "channels_last"}};
+  return {{"images_per_second", timed(step, a.batch, a.seconds, device)}, {"memory_format", "channels_last"}};
 }
 
 // The peer's segmentation weights as a hemapath model file working at `mpp` um/px (plain
@@ -187,13 +196,13 @@ nlohmann::json peak(const Args& a) {
     const torch::Tensor x = torch::rand({batch, channels, side, side});
     for (int i = 0; i <= InferenceEngine::kEagerRunsBeforeCompiling; ++i) engine(x);
     const double macs = static_cast<double>(batch) * channels * side * side * channels * 9;
-    const double per_second = timed([&] { engine(x); }, 1, a.seconds / 4);
+    const double per_second = timed([&] { engine(x); }, 1, a.seconds / 4, c10::kCPU);
     const double gflops = 2 * macs * per_second / 1e9;
     best = std::max(best, gflops);
     convs.push_back({{"channels", channels}, {"side", side}, {"batch", batch}, {"gflops_per_second", gflops}});
   }
   const torch::Tensor m = torch::rand({2048, 2048});
-  const double gemm = 2.0 * 2048 * 2048 * 2048 * timed([&] { torch::mm(m, m); }, 1, a.seconds / 4) / 1e9;
+  const double gemm = 2.0 * 2048 * 2048 * 2048 * timed([&] { torch::mm(m, m); }, 1, a.seconds / 4, c10::kCPU) / 1e9;
   return {{"conv", convs}, {"conv_peak_gflops_per_second", best}, {"gemm_gflops_per_second", gemm}};
 }
 
@@ -214,6 +223,7 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", a.seconds);
   app.add_option("--mpp", a.mpp);
   app.add_option("--out", a.out);
+  app.add_option("--device", a.device, "cpu or cuda[:N] (forward and train; the peak is the CPU's)");
   CLI11_PARSE(app, argc, argv);
   try {
     set_threads(a.threads);
@@ -223,7 +233,7 @@ int main(int argc, char** argv) {
                             : mode == "train"   ? train(a)
                                                 : write_model_file(a);
     result.update({{"side", "hemapath"}, {"mode", mode}, {"threads", torch::get_num_threads()}});
-    if (mode != "peak") result.update({{"arch", a.arch}, {"batch", a.batch}, {"size", a.size}});
+    if (mode != "peak") result.update({{"arch", a.arch}, {"batch", a.batch}, {"size", a.size}, {"device", a.device}});
     std::cout << result.dump() << std::endl;
   } catch (const std::exception& e) {
     std::cerr << "hemapath_speed " << mode << ": " << e.what() << "\n";
