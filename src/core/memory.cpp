@@ -11,4 +11,6 @@ void keep_freed_memory_for_reuse() {
   mallopt(M_TRIM_THRESHOLD, INT_MAX);  // and the heap's free top is not handed back
 }
 
+void release_free_memory() { malloc_trim(0); }
+
 }  // namespace hemapath

@@ -22,6 +22,7 @@
 
 #include "hemapath/core/error.h"
 #include "hemapath/core/log.h"
+#include "hemapath/core/memory.h"
 
 namespace hemapath {
 namespace {
@@ -205,6 +206,7 @@ struct InferenceEngine::Impl {
       logger("infer")->debug("inference plan {} on input {}: {:.4f} s", layout, c10::str(reference.input.sizes()),
                              seconds);
       if (!best || seconds < best_seconds) best = shape, best_seconds = seconds;
+      release_free_memory();  // each candidate's activations, not all of them at once
     }
     plan = best ? best->plan : "frozen";
     return best ? *best : compile_for_plan(reference);
@@ -234,6 +236,9 @@ struct InferenceEngine::Impl {
     }
     CompiledShape shape = plan == "auto" ? choose_plan(reference->second) : compile_for_plan(reference->second);
     references.erase(reference);
+    // The eager batches' memory is laid out for the module's own tensors, which the compiled
+    // graph's differ from: hand it back rather than keep both at their peaks.
+    release_free_memory();
     if (shape.function) last_graph = shape.function->graph();
     compiled.emplace(key, shape);
     compile_order.push_back(key);

@@ -10,4 +10,8 @@ namespace hemapath {
 /// before any threads; resident memory then stays at the run's peak instead of dropping back.
 void keep_freed_memory_for_reuse();
 
+/// Hands the heap's free pages back to the system (they are faulted in again when next used):
+/// after a phase whose allocations the next one will not reuse.
+void release_free_memory();
+
 }  // namespace hemapath
