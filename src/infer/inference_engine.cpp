@@ -229,7 +229,8 @@ struct InferenceEngine::Impl {
     auto found = compiled.find(key);
     if (found != compiled.end()) return found->second;
     auto reference = references.find(key);
-    if (reference == references.end() || reference->second.runs < InferenceEngine::kEagerRunsBeforeCompiling) return {"record", nullptr};
+    if (reference == references.end() || reference->second.runs < InferenceEngine::kEagerRunsBeforeCompiling)
+      return {"record", nullptr};
     if (compiled.size() >= kMaxShapes) {
       compiled.erase(compile_order.front());
       compile_order.erase(compile_order.begin());
