@@ -46,6 +46,7 @@ struct Network {
   TensorFunction forward;
   int64_t in_channels = 3, classes = 1;
   bool dense = false;
+  SegmenterOptions segmenter;  ///< what a segmentation network was built with
 };
 
 Network build(const std::string& arch) {
@@ -54,7 +55,7 @@ Network build(const std::string& arch) {
     ClassifierOptions o;
     o.num_classes = arch == "resnet18" ? 4 : 12;
     ClassifierPtr m = create_classifier(arch, o);
-    n = {m, [m](const torch::Tensor& x) { return m->forward(x); }, 3, o.num_classes, false};
+    n = {m, [m](const torch::Tensor& x) { return m->forward(x); }, 3, o.num_classes, false, {}};
   } else if (arch == "unet" || arch == "mrn") {
     SegmenterOptions o;
     o.num_classes = arch == "unet" ? 3 : 1;
@@ -62,7 +63,7 @@ Network build(const std::string& arch) {
     o.extra = arch == "unet" ? nlohmann::json{{"depth", 4}, {"width", 16}, {"upsampling", "bilinear"}}
                              : nlohmann::json{{"depth", 4}, {"width", 8}, {"context_width", 8}, {"context_ratio", 4.0}};
     SegmenterPtr m = create_segmenter(arch, o);
-    n = {m, [m](const torch::Tensor& x) { return m->forward(x); }, o.in_channels, o.num_classes, true};
+    n = {m, [m](const torch::Tensor& x) { return m->forward(x); }, o.in_channels, o.num_classes, true, o};
   } else {
     throw std::invalid_argument("unknown --arch '" + arch + "': expected resnet18, efficientnet_b0, unet or mrn");
   }
@@ -175,8 +176,7 @@ nlohmann::json write_model_file(const Args& a) {
   if (!segmenter || n.in_channels != 3) throw std::invalid_argument("hpm: --arch must be unet");
   SegmenterHeader h;
   h.arch = a.arch;
-  h.options.num_classes = n.classes;
-  h.options.extra = {{"depth", 4}, {"width", 16}, {"upsampling", "bilinear"}};
+  h.options = n.segmenter;
   for (int64_t c = 0; c < n.classes; ++c) h.classes.push_back(c == 0 ? "background" : "class" + std::to_string(c));
   h.output_stride = segmenter->output_stride();
   h.training = {{"config", {{"data", {{"mpp", a.mpp}}}}}};

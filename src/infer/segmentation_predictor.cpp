@@ -18,7 +18,7 @@ torch::Tensor probabilities(const TensorFunction& network, bool binary, const to
   const torch::Tensor logits = network(image.unsqueeze(0))[0].to(torch::kFloat);
   const torch::Tensor p =
       binary ? torch::cat({1 - torch::sigmoid(logits), torch::sigmoid(logits)}) : torch::softmax(logits, 0);
-  return p.to(torch::kCPU, torch::kFloat);
+  return p.to(torch::kCPU);
 }
 
 // A tile along one side: where it starts and the [begin, end) part of it that is kept.

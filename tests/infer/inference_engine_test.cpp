@@ -34,6 +34,17 @@ void warm_up(const InferenceEngine& engine, const torch::Tensor& batch) {
   for (int i = 0; i < InferenceEngine::kEagerRunsBeforeCompiling; ++i) engine(batch);
 }
 
+// A registered classifier with 4 classes and seeded weights, and its forward as a function.
+ClassifierPtr seeded_classifier(const std::string& arch, uint64_t seed) {
+  torch::manual_seed(seed);
+  ClassifierOptions options;
+  options.num_classes = 4;
+  return create_classifier(arch, options);
+}
+TensorFunction forward_of(const ClassifierPtr& model) {
+  return [model](const torch::Tensor& x) { return model->forward(x); };
+}
+
 double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
   return (a.to(torch::kFloat) - b.to(torch::kFloat)).abs().max().item<double>();
 }
@@ -94,11 +105,8 @@ TEST(InferenceEngine, EverySegmenterMatchesEagerEvalUnderEveryPlan) {
 }
 
 TEST(InferenceEngine, FoldsBatchNormAndAutoDecidesOnTheFirstShape) {
-  torch::manual_seed(3);
-  ClassifierOptions options;
-  options.num_classes = 4;
-  ClassifierPtr resnet = create_classifier("resnet18", options);
-  InferenceEngine automatic(resnet, [resnet](const torch::Tensor& x) { return resnet->forward(x); });
+  ClassifierPtr resnet = seeded_classifier("resnet18", 3);
+  InferenceEngine automatic(resnet, forward_of(resnet));
   warm_up(automatic, torch::rand({2, 3, 32, 32}));
   EXPECT_EQ(automatic.plan(), "auto");  // a shape seen a few times still runs the module itself
   automatic(torch::rand({2, 3, 32, 32}));
@@ -109,7 +117,7 @@ TEST(InferenceEngine, FoldsBatchNormAndAutoDecidesOnTheFirstShape) {
   EXPECT_EQ(automatic.compiled_shapes(), 2u);
   EXPECT_EQ(automatic.plan(), chosen);  // later shapes keep it
 
-  InferenceEngine frozen(resnet, [resnet](const torch::Tensor& x) { return resnet->forward(x); }, {c10::kCPU, "frozen"});
+  InferenceEngine frozen(resnet, forward_of(resnet), {c10::kCPU, "frozen"});
   warm_up(frozen, torch::rand({2, 3, 32, 32}));
   EXPECT_TRUE(frozen.compiled_operators().empty());
   frozen(torch::rand({2, 3, 32, 32}));
@@ -119,11 +127,8 @@ TEST(InferenceEngine, FoldsBatchNormAndAutoDecidesOnTheFirstShape) {
 }
 
 TEST(InferenceEngine, PadsBatchesToFewShapesAndLeavesTheModuleTrainable) {
-  torch::manual_seed(4);
-  ClassifierOptions options;
-  options.num_classes = 4;
-  ClassifierPtr model = create_classifier("separable_cnn", options);
-  InferenceEngine engine(model, [model](const torch::Tensor& x) { return model->forward(x); });
+  ClassifierPtr model = seeded_classifier("separable_cnn", 4);
+  InferenceEngine engine(model, forward_of(model));
   const torch::Tensor batch = torch::rand({7, 3, 48, 48});
   warm_up(engine, batch);
   const torch::Tensor whole = engine(batch);
@@ -141,9 +146,8 @@ TEST(InferenceEngine, PadsBatchesToFewShapesAndLeavesTheModuleTrainable) {
 }
 
 TEST(InferenceEngine, RefusesPlansTheDeviceCannotRun) {
-  ClassifierOptions options;
-  ClassifierPtr model = create_classifier("separable_cnn", options);
-  const TensorFunction forward = [model](const torch::Tensor& x) { return model->forward(x); };
+  ClassifierPtr model = seeded_classifier("separable_cnn", 5);
+  const TensorFunction forward = forward_of(model);
   try {
     InferenceEngine(model, forward, {c10::kCPU, "fastest"});
     FAIL() << "an unknown plan was accepted";
