@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-pthread
+  # Gloo's headers, which LibTorch's distributed (c10d) headers include.
+  libgloo-dev
   libopencv-dev
   libopenslide-dev
   libvips-dev libvips-tools

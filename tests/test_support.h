@@ -1,19 +1,27 @@
 #pragma once
 // Shared helpers for the test suite: paths to data, scratch folders, running the CLI.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+extern char** environ;
 
 namespace hemapath::test {
 
@@ -68,9 +76,8 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-/// Runs the hemapath binary with `args` (shell-quoted by the caller where needed).
-inline CommandResult run_cli(const std::string& args) {
-  std::string command = std::string(HEMAPATH_CLI) + " " + args + " 2>&1";
+/// Runs a shell command line and collects its stdout.
+inline CommandResult run_cli_command(const std::string& command) {
   CommandResult result;
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return result;
@@ -80,6 +87,52 @@ inline CommandResult run_cli(const std::string& args) {
   int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+/// Runs the hemapath binary with `args` (shell-quoted by the caller where needed).
+inline CommandResult run_cli(const std::string& args) {
+  return run_cli_command(std::string(HEMAPATH_CLI) + " " + args + " 2>&1");
+}
+
+/// A shell command line run to its end, stdout and stderr together.
+inline CommandResult run_shell(const std::string& command) {
+  return run_cli_command(command + " 2>&1");
+}
+
+/// The hemapath CLI started in the background with `extra_env` added to the environment, its
+/// stdout and stderr in `log`.
+inline pid_t spawn_cli(const std::vector<std::string>& args, const std::vector<std::string>& extra_env,
+                const std::string& log) {
+  std::vector<std::string> argv_text{HEMAPATH_CLI};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv, envp;
+  for (auto& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_text(extra_env);
+  for (char** e = environ; *e; ++e) env_text.emplace_back(*e);  // the first of a name wins
+  for (auto& e : env_text) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
+}
+
+/// The exit code of `pid`, or -1 after `seconds` (the process is then killed).
+inline int wait_exit(pid_t pid, double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return -1;
 }
 
 /// The first `per_class` labelled wbc-bccd images of each of the four main classes, as an

@@ -15,7 +15,9 @@
 #include "hemapath/core/error.h"
 #include "hemapath/core/log.h"
 #include "hemapath/core/overlapped_pipeline.h"
+#include "hemapath/core/shard.h"
 #include "hemapath/infer/smear_report.h"
+#include "hemapath/io/batch_inputs.h"
 #include "hemapath/io/csv.h"
 #include "hemapath/io/image_io.h"
 #include "hemapath/train/report_writer.h"
@@ -34,6 +36,7 @@ struct AnalyzeCommand {
   double white_overlap = 0.3;
   double red_scale = 1;
   ComputeFlags compute;
+  std::string list, shard;
 };
 
 // An input to analyse, or why it cannot be.
@@ -201,7 +204,26 @@ void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
   HP_CHECK(cmd.white_overlap >= 0 && cmd.white_overlap <= 1, ConfigError, "--white-overlap must be in [0, 1]");
   HP_CHECK(cmd.red_scale >= 0.05 && cmd.red_scale <= 20, ConfigError, "--red-scale must be in [0.05, 20], got ",
            cmd.red_scale);
-  const std::vector<Input> inputs = gather_inputs(cmd.inputs);
+  std::vector<std::string> given = cmd.inputs;
+  if (!cmd.list.empty())
+    for (auto& path : read_input_list(cmd.list)) given.push_back(std::move(path));
+  HP_CHECK(!given.empty(), InputError, "no inputs: give smear images or folders, or --list FILE");
+  const std::vector<Input> inputs = gather_inputs(given);
+  // A sharded run takes its share of the list and skips what an earlier run finished.
+  const bool sharded = !cmd.shard.empty();
+  const Shard shard = sharded ? parse_shard(cmd.shard, "--shard") : Shard{};
+  HP_CHECK(!sharded || (cmd.points.empty() && cmd.wbc_labels.empty() && cmd.wbc_masks.empty()), ConfigError,
+           "--points, --wbc-labels and --wbc-masks score one whole run: use them without --shard");
+  const BatchLedger ledger(cmd.out, "summary.json");
+  std::vector<size_t> todo;
+  size_t already_finished = 0;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    if (!shard.takes(k)) continue;
+    if (sharded && ledger.status(inputs[k].path).state == InputState::finished)
+      ++already_finished;
+    else
+      todo.push_back(k);
+  }
   SmearOptions options;
   options.inference = cmd.compute.inference();
   options.batch_size = cmd.compute.batch_size;
@@ -217,9 +239,9 @@ void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
   size_t analysed = 0;
   // Decoding the next smear and writing the last one's files overlap with the networks.
   run_overlapped(
-      inputs.size(), 2,
+      todo.size(), 2,
       [&](size_t i) {
-        const Input& input = inputs[i];
+        const Input& input = inputs[todo[i]];
         if (!input.problem.empty()) return ReadSmear{{}, "'" + input.path + "' " + input.problem};
         try {
           return ReadSmear{read_image_rgb(input.path), ""};
@@ -232,16 +254,16 @@ void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
         try {
           return AnalysedSmear{smear.rgb, analyzer.analyze(smear.rgb), ""};
         } catch (const InputError& e) {
-          return AnalysedSmear{{}, {}, naming(inputs[i].path, e.what())};
+          return AnalysedSmear{{}, {}, naming(inputs[todo[i]].path, e.what())};
         }
       },
       [&](size_t i, AnalysedSmear smear) {
-        const std::string& path = inputs[i].path;
+        const std::string& path = inputs[todo[i]].path;
         if (smear.problem.empty()) {
           try {
             const std::string name = fs::path(path).filename().string();
-            write_smear_files((fs::path(cmd.out) / fs::path(path).stem()).string(), smear.rgb, smear.result, classes,
-                              name);
+            if (sharded) ledger.clear_failure(path);
+            write_smear_files(ledger.folder(path).string(), smear.rgb, smear.result, classes, name);
             table.add(path, smear.result);
             scoring.add(cmd, path, smear.result);
             print_result(name, smear.result, classes);
@@ -253,11 +275,36 @@ void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
           }
         }
         logger("analyze")->error("{}", smear.problem);
+        if (sharded) ledger.record_failure(path, smear.problem);
         table.add_failure(path, smear.problem);
         failures.push_back(smear.problem);
       });
-  table.write((fs::path(cmd.out) / "summary.csv").string());
-  write_evaluation(scoring, cmd.out);
+  const std::string summary_csv = (fs::path(cmd.out) / "summary.csv").string();
+  if (sharded) {
+    // The merged table of the whole list, from what every shard's folders hold now.
+    const auto lock = ledger.lock();
+    SmearBatchTable merged(classes);
+    size_t counts[3] = {0, 0, 0};
+    for (const Input& input : inputs) {
+      const InputStatus status = ledger.status(input.path);
+      ++counts[static_cast<int>(status.state)];
+      if (status.state == InputState::finished)
+        merged.add_summary(input.path, ledger.result_json(input.path));
+      else if (status.state == InputState::failed)
+        merged.add_failure(input.path, status.error);
+      else
+        merged.add_pending(input.path);
+    }
+    merged.write(summary_csv);
+    std::printf("shard %s: %zu of %zu inputs, %zu analysed now, %zu finished before, %zu failed\n",
+                shard.to_string().c_str(), todo.size() + already_finished, inputs.size(), analysed, already_finished,
+                failures.size());
+    std::printf("merged summary of all %zu inputs: %zu finished, %zu failed, %zu pending\n", inputs.size(), counts[0],
+                counts[1], counts[2]);
+  } else {
+    table.write(summary_csv);
+    write_evaluation(scoring, cmd.out);
+  }
   if (analysed)
     std::printf("%zu smears analysed, %.3f s each (red cells: segmentation %.3f, classification %.3f; white cells: "
                 "segmentation %.3f, classification %.3f)\n",
@@ -265,9 +312,8 @@ void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
                 total.red_classification / analysed, total.white_segmentation / analysed,
                 total.white_classification / analysed);
   std::printf("results: %s\n", cmd.out.c_str());
-  HP_CHECK(failures.empty(), InputError, failures.size(), " of ", inputs.size(),
-           " inputs could not be analysed (listed in ", (fs::path(cmd.out) / "summary.csv").string(),
-           "); the first: ", failures.front());
+  HP_CHECK(failures.empty(), InputError, failures.size(), " of ", todo.size(), " inputs could not be analysed (listed in ",
+           summary_csv, "); the first: ", failures.front());
 }
 
 }  // namespace
@@ -278,7 +324,11 @@ void setup_analyze(CLI::App& app, const GlobalOptions& global) {
       "analyze",
       "Blood smears: segment and type every red and white cell; per image an overlay, a cell table (CSV), GeoJSON "
       "and a JSON summary, and a summary CSV over the batch");
-  sub->add_option("inputs", cmd->inputs, "Smear images or folders of them")->required();
+  sub->add_option("inputs", cmd->inputs, "Smear images or folders of them");
+  sub->add_option("--list", cmd->list, "Also analyse the images this text file lists, one path per line");
+  sub->add_option("--shard", cmd->shard,
+                  "Analyse share i/n of the inputs (0 <= i < n; 'env': RANK/WORLD_SIZE), skipping those already "
+                  "finished in --out, and rebuild <out>/summary.csv over all of them (pending rows for the rest)");
   sub->add_option("--out", cmd->out, "Output folder: <out>/<image stem>/ per image, <out>/summary.csv");
   sub->add_option("--model-rbc-seg", cmd->models.red_segmenter, "Red-cell segmentation model");
   sub->add_option("--model-rbc-cls", cmd->models.red_classifier, "Red-cell morphology classifier");

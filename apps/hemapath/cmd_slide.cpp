@@ -3,12 +3,17 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <set>
 
 #include "commands.h"
 #include "hemapath/core/device.h"
 #include "hemapath/core/error.h"
+#include "hemapath/core/log.h"
+#include "hemapath/core/shard.h"
 #include "hemapath/data/tile_export.h"
+#include "hemapath/infer/slide_batch.h"
 #include "hemapath/infer/slide_segmentation.h"
+#include "hemapath/io/batch_inputs.h"
 #include "hemapath/io/image_io.h"
 #include "hemapath/io/slide_reader.h"
 #include "hemapath/train/segmentation_config.h"
@@ -19,7 +24,7 @@ namespace fs = std::filesystem;
 
 /// Flags both slide subcommands share.
 struct SlideFlags {
-  std::string slide, out;
+  std::string out;
   std::optional<double> slide_mpp, mpp;
   std::optional<int> size;
   int overlap = 0;
@@ -29,8 +34,6 @@ struct SlideFlags {
 
 void add_slide_flags(CLI::App& sub, SlideFlags& f, int default_overlap) {
   f.overlap = default_overlap;
-  sub.add_option("slide", f.slide, "Whole-slide image (svs, tif, ndpi, mrxs, scn, vms, bif) or a plain image")
-      ->required();
   sub.add_option("--mpp", f.mpp, "Working resolution, um/px (default: the model's, else the slide's level 0)");
   sub.add_option("--slide-mpp", f.slide_mpp, "The slide's own um/px, for slides that do not say it")
       ->check(CLI::PositiveNumber);
@@ -40,14 +43,22 @@ void add_slide_flags(CLI::App& sub, SlideFlags& f, int default_overlap) {
       ->check(CLI::Range(0.0, 1.0));
   sub.add_option("--thumbnail-size", f.thumbnail_size, "Longer side of thumbnails and the tissue mask, px")
       ->check(CLI::Range(16, 16384));
-  sub.add_option("--out", f.out, "Output folder (default: out/slide/<slide stem>)");
+  sub.add_option("--out", f.out,
+                 "Output folder (default: out/slide/<tiles|segment>/<slide stem>; for a batch of slides, the folder "
+                 "holding one folder per slide)");
 }
 
-std::string default_out(const SlideFlags& f, const std::string& what) {
-  return f.out.empty() ? (fs::path("out") / "slide" / what / fs::path(f.slide).stem()).string() : f.out;
+const char* kSlideHelp = "Whole-slide image (svs, tif, ndpi, mrxs, scn, vms, bif) or a plain image";
+
+// --out, else out/slide/<what>/<slide stem> for one slide, or out/slide/<what> for a batch.
+std::string default_out(const SlideFlags& f, const std::string& what, const std::string& slide = "") {
+  if (!f.out.empty()) return f.out;
+  const fs::path folder = fs::path("out") / "slide" / what;
+  return (slide.empty() ? folder : folder / fs::path(slide).stem()).string();
 }
 
 struct TileCommand {
+  std::string path;
   SlideFlags slide;
   std::string format = "png", annotation;
   std::vector<std::string> classes;
@@ -57,7 +68,7 @@ struct TileCommand {
 
 void run_tile(const TileCommand& cmd, const GlobalOptions& global) {
   apply_global(global);
-  const SlideReader slide(cmd.slide.slide, SlideOpenOptions{cmd.slide.slide_mpp});
+  const SlideReader slide(cmd.path, SlideOpenOptions{cmd.slide.slide_mpp});
   TileExportOptions o;
   o.grid.mpp = cmd.slide.mpp.value_or(slide.require_mpp());
   o.grid.tile_size = cmd.slide.size.value_or(512);
@@ -69,9 +80,9 @@ void run_tile(const TileCommand& cmd, const GlobalOptions& global) {
   o.classes = cmd.classes;
   o.context_mpp = cmd.context_mpp;
   o.context_size = cmd.context_size;
-  const std::string out = default_out(cmd.slide, "tiles");
+  const std::string out = default_out(cmd.slide, "tiles", cmd.path);
   const TileExportSummary s = export_tiles(slide, o, out);
-  std::printf("%s: %d of %d tiles of %d px at %.4g um/px written to %s\n", cmd.slide.slide.c_str(), s.tiles,
+  std::printf("%s: %d of %d tiles of %d px at %.4g um/px written to %s\n", cmd.path.c_str(), s.tiles,
               s.grid_tiles, o.grid.tile_size, o.grid.mpp, out.c_str());
   if (!s.classes.empty()) {
     std::printf("mask classes:");
@@ -81,6 +92,8 @@ void run_tile(const TileCommand& cmd, const GlobalOptions& global) {
 }
 
 struct SegmentCommand {
+  std::vector<std::string> paths;
+  std::string list, shard;
   SlideFlags slide;
   std::string model, stain, stain_reference, stain_method = "macenko", truth;
   std::vector<std::string> truth_classes;
@@ -90,14 +103,8 @@ struct SegmentCommand {
   int region_map_size = 4096;
 };
 
-void run_segment(const SegmentCommand& cmd, const GlobalOptions& global) {
-  apply_global(global);
-  set_threads(cmd.compute.threads);
-  HP_CHECK(!(cmd.cells && cmd.no_cells), InputError, "--cells and --no-cells cannot be used together");
-  HP_CHECK(cmd.stain.empty() || cmd.stain_reference.empty(), InputError,
-           "--stain and --stain-reference cannot be used together");
-  const SlideReader slide(cmd.slide.slide, SlideOpenOptions{cmd.slide.slide_mpp});
-  const std::unique_ptr<TileModel> model = TileModel::load(cmd.model, cmd.compute.inference());
+// The options every slide of a run shares.
+SlideSegmentOptions segment_options(const SegmentCommand& cmd, const TileModel& model) {
   SlideSegmentOptions o;
   o.mpp = cmd.slide.mpp;
   o.tile_size = cmd.slide.size;
@@ -112,24 +119,95 @@ void run_segment(const SegmentCommand& cmd, const GlobalOptions& global) {
   o.truth_classes = cmd.truth_classes;
   if (cmd.cells) o.cells = true;
   if (cmd.no_cells) o.cells = false;
-  o.instances = cmd.cell_flags.applied_to(instance_options_from_json(model->info().instances));
+  o.instances = cmd.cell_flags.applied_to(instance_options_from_json(model.info().instances));
   if (!cmd.stain.empty()) o.stain = StainNormalizer::load(cmd.stain);
   if (!cmd.stain_reference.empty())
     o.stain = StainNormalizer::fit(cmd.stain_method, read_image_rgb(cmd.stain_reference));
-  const std::string out = default_out(cmd.slide, "segment");
-  const nlohmann::json s = segment_slide(slide, *model, o, out).json;
-  std::printf("%s: %s tiles run (%s resumed) of %s with tissue, %.2f tiles/s, peak memory %.0f MiB\n",
-              cmd.slide.slide.c_str(), s["tiles_run"].dump().c_str(), s["tiles_resumed"].dump().c_str(),
-              s["tiles_with_tissue"].dump().c_str(), s["tiles_per_second"].get<double>(),
-              s["peak_rss_mib"].get<double>());
+  return o;
+}
+
+void print_slide(const std::string& path, const std::string& out, const nlohmann::json& s, const std::string& truth) {
+  std::printf("%s: %s tiles run (%s resumed) of %s with tissue, %.2f tiles/s, peak memory %.0f MiB\n", path.c_str(),
+              s["tiles_run"].dump().c_str(), s["tiles_resumed"].dump().c_str(), s["tiles_with_tissue"].dump().c_str(),
+              s["tiles_per_second"].get<double>(), s["peak_rss_mib"].get<double>());
   std::printf("output %lldx%lld px at %.4g um/px in %s (classes.tif, overlay.png, regions.geojson%s, summary.json)\n",
               s["output_size_px"][0].get<long long>(), s["output_size_px"][1].get<long long>(),
               s["mpp"].get<double>(), out.c_str(), s.contains("cells") ? ", cells.geojson, cells.csv" : "");
   if (s.contains("cells")) std::printf("cells: %s\n", s["cells"].dump().c_str());
   if (s.contains("evaluation"))
-    std::printf("against %s: foreground IoU %.4f, pixel accuracy %.4f, IoU per class %s\n", cmd.truth.c_str(),
+    std::printf("against %s: foreground IoU %.4f, pixel accuracy %.4f, IoU per class %s\n", truth.c_str(),
                 s["evaluation"]["foreground_iou"].get<double>(), s["evaluation"]["pixel_accuracy"].get<double>(),
                 s["evaluation"]["iou"].dump().c_str());
+}
+
+// Several slides (or a --shard of a list): each into <out>/<stem>/, finished ones skipped and
+// interrupted ones resumed, then the merged summary of the whole list.
+void run_segment_batch(const SegmentCommand& cmd, const std::vector<std::string>& slides, TileModel& model,
+                       SlideSegmentOptions options) {
+  const Shard shard = cmd.shard.empty() ? Shard{} : parse_shard(cmd.shard, "--shard");
+  const std::string out = default_out(cmd.slide, "segment");
+  std::set<std::string> stems;
+  for (const auto& slide : slides)
+    HP_CHECK(stems.insert(fs::path(slide).stem().string()).second, InputError, "two slides named '",
+             fs::path(slide).stem().string(), "' would share a folder in ", out, ": segment them in separate runs");
+  const BatchLedger ledger(out, "summary.json");
+  size_t taken = 0, finished_before = 0, segmented = 0;
+  std::vector<std::string> failures;
+  for (size_t k = 0; k < slides.size(); ++k) {
+    if (!shard.takes(k)) continue;
+    ++taken;
+    const std::string& path = slides[k];
+    if (ledger.status(path).state == InputState::finished) {
+      ++finished_before;
+      continue;
+    }
+    const fs::path folder = ledger.folder(path);
+    try {
+      ledger.clear_failure(path);
+      const SlideReader slide(path, SlideOpenOptions{cmd.slide.slide_mpp});
+      // A worker stopped mid-slide left partial/: carry on from its finished tiles.
+      options.resume = fs::is_regular_file(folder / "partial" / "run.json");
+      print_slide(path, folder.string(), segment_slide(slide, model, options, folder.string()).json, "");
+      ++segmented;
+    } catch (const InputError& e) {
+      const std::string message = std::string(e.what()).find(path) == std::string::npos
+                                      ? "'" + path + "': " + e.what() : std::string(e.what());
+      logger("slide")->error("{}", message);
+      ledger.record_failure(path, message);
+      failures.push_back(message);
+    }
+  }
+  const SlideBatchCounts counts = write_slide_batch_summary(ledger, slides, out);
+  std::printf("shard %s: %zu of %zu slides, %zu segmented now, %zu finished before, %zu failed\n",
+              shard.to_string().c_str(), taken, slides.size(), segmented, finished_before, failures.size());
+  std::printf("merged summary of all %zu slides in %s/summary.csv and summary.json: %zu finished, %zu failed, %zu "
+              "pending\n",
+              slides.size(), out.c_str(), counts.finished, counts.failed, counts.pending);
+  HP_CHECK(failures.empty(), InputError, failures.size(), " of ", taken, " slides could not be segmented; the first: ",
+           failures.front());
+}
+
+void run_segment(const SegmentCommand& cmd, const GlobalOptions& global) {
+  apply_global(global);
+  set_threads(cmd.compute.threads);
+  HP_CHECK(!(cmd.cells && cmd.no_cells), InputError, "--cells and --no-cells cannot be used together");
+  HP_CHECK(cmd.stain.empty() || cmd.stain_reference.empty(), InputError,
+           "--stain and --stain-reference cannot be used together");
+  std::vector<std::string> slides = cmd.paths;
+  if (!cmd.list.empty())
+    for (auto& path : read_input_list(cmd.list)) slides.push_back(std::move(path));
+  HP_CHECK(!slides.empty(), InputError, "no slides: give slide paths or --list FILE");
+  const bool batch = slides.size() > 1 || !cmd.shard.empty() || !cmd.list.empty();
+  HP_CHECK(!batch || cmd.truth.empty(), ConfigError, "--truth scores one slide: use it with a single slide");
+  if (batch) {
+    const std::unique_ptr<TileModel> model = TileModel::load(cmd.model, cmd.compute.inference());
+    run_segment_batch(cmd, slides, *model, segment_options(cmd, *model));
+    return;
+  }
+  const SlideReader slide(slides[0], SlideOpenOptions{cmd.slide.slide_mpp});
+  const std::unique_ptr<TileModel> model = TileModel::load(cmd.model, cmd.compute.inference());
+  const std::string out = default_out(cmd.slide, "segment", slides[0]);
+  print_slide(slides[0], out, segment_slide(slide, *model, segment_options(cmd, *model), out).json, cmd.truth);
 }
 
 }  // namespace
@@ -140,6 +218,7 @@ void setup_slide(CLI::App& app, const GlobalOptions& global) {
 
   auto tile = std::make_shared<TileCommand>();
   CLI::App* t = slide->add_subcommand("tile", "Cut a slide into tiles (PNG/JPEG + CSV), with mask tiles and context patches");
+  t->add_option("slide", tile->path, kSlideHelp)->required();
   add_slide_flags(*t, tile->slide, 0);
   t->add_option("--format", tile->format, "Image tile format: png or jpg")->check(CLI::IsMember({"png", "jpg"}));
   t->add_option("--annotation", tile->annotation,
@@ -155,6 +234,13 @@ void setup_slide(CLI::App& app, const GlobalOptions& global) {
   auto seg = std::make_shared<SegmentCommand>();
   seg->compute.batch_size = 0;  // chosen from the tile size (slide_segmentation.h)
   CLI::App* s = slide->add_subcommand("segment", "Segment a slide tile by tile: pyramidal TIFF, overlay, GeoJSON");
+  s->add_option("slides", seg->paths,
+                std::string(kSlideHelp) + "; with several (or --list, --shard) each goes to <out>/<slide stem>/ and "
+                "<out>/summary.csv, summary.json merge them");
+  s->add_option("--list", seg->list, "Also segment the slides this text file lists, one path per line");
+  s->add_option("--shard", seg->shard,
+                "Segment share i/n of the slides (0 <= i < n; 'env': RANK/WORLD_SIZE); finished slides in --out are "
+                "skipped, interrupted ones resumed");
   add_slide_flags(*s, seg->slide, 64);
   s->add_option("--model", seg->model, "Segmentation model (.hpm) or TorchScript module (.pt with a .json sidecar)")
       ->required();

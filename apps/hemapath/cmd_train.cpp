@@ -7,6 +7,11 @@
 
 #include "commands.h"
 #include "hemapath/core/device.h"
+#include "hemapath/core/error.h"
+#include "hemapath/core/launch_env.h"
+#include "hemapath/core/log.h"
+#include "hemapath/core/progress.h"
+#include "hemapath/train/distributed.h"
 #include "hemapath/train/segmentation_trainer.h"
 #include "hemapath/train/trainer.h"
 
@@ -26,6 +31,8 @@ struct TrainCommand {
   std::optional<int> unfreeze_epoch;
   std::optional<double> unfreeze_lr;
   std::vector<std::string> overrides;
+  bool distributed = false;
+  double dist_timeout = 300;
 };
 
 void report_segmentation(const SegmentationTrainConfig& config, const SegmentationTrainResult& r,
@@ -68,13 +75,30 @@ void run_train(const TrainCommand& cmd, const GlobalOptions& global) {
   options.out_dir = cmd.out.empty() ? "runs/" + std::filesystem::path(cmd.config).stem().string() : cmd.out;
   options.resume = cmd.resume;
   options.device = resolve_device(cmd.compute.device);
-  if (config_task(cmd.config, overrides) == "segmentation") {
+  const bool segmentation = config_task(cmd.config, overrides) == "segmentation";
+  std::unique_ptr<DistributedGroup> group;
+  if (cmd.distributed) {
+    const LaunchEnv env = launch_env_from_environment();
+    // One GPU per rank on a host: plain "cuda" means the rank's own, LOCAL_RANK.
+    if (cmd.compute.device == "cuda") options.device = resolve_device("cuda:" + std::to_string(env.local_rank));
+    // One log and one progress bar: rank 0's. The others report warnings and errors only.
+    if (env.rank != 0 && !global.verbose) {
+      set_verbosity(Verbosity::quiet);
+      Progress::set_enabled(false);
+    }
+    group = std::make_unique<DistributedGroup>(
+        env, std::chrono::milliseconds(static_cast<int64_t>(cmd.dist_timeout * 1000)));
+    options.group = group.get();
+  }
+  if (segmentation) {
     const SegmentationTrainConfig config = SegmentationTrainConfig::load(cmd.config, overrides);
-    report_segmentation(config, train_segmenter(config, options), options.out_dir);
+    const SegmentationTrainResult result = train_segmenter(config, options);
+    if (!group || group->is_main()) report_segmentation(config, result, options.out_dir);
     return;
   }
   TrainConfig config = TrainConfig::load(cmd.config, overrides);
   TrainResult r = train_classifier(config, options);
+  if (group && !group->is_main()) return;  // rank 0 reports the run
 
   double train_rate = 0, val_rate = 0;
   for (const auto& e : r.history) train_rate += e.train_images_per_second, val_rate += e.val_images_per_second;
@@ -115,6 +139,13 @@ void setup_train(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--unfreeze-lr", cmd->unfreeze_lr, "Learning rate of the thawed stages (default: optimizer lr / 10)")
       ->check(CLI::PositiveNumber);
   sub->add_option("--set", cmd->overrides, "Override a config value: key.path=value (repeatable)");
+  sub->add_flag("--distributed", cmd->distributed,
+               "Data-parallel training: one process per rank, placed by RANK, WORLD_SIZE, MASTER_ADDR and "
+               "MASTER_PORT (scripts/launch_local.sh, srun or torchrun-style launchers set them); train.batch_size "
+               "is the global batch, shared among the ranks");
+  sub->add_option("--dist-timeout", cmd->dist_timeout,
+                  "Seconds a rank waits for the others (joining, each exchange) before it stops with an error")
+      ->check(CLI::Range(1.0, 86400.0));
   add_compute_flags(*sub, cmd->compute, false);
   sub->callback([cmd, &global] { run_train(*cmd, global); });
 }

@@ -4,6 +4,7 @@
 //   hemapath_speed forward --arch A --weights W.pt --batch N --size HxW --plan P --threads T --seconds S [--device D]
 //   hemapath_speed train   --arch A --weights W.pt --batch N --size HxW --threads T --seconds S
 //   hemapath_speed hpm     --arch unet --weights W.pt --mpp X --out M.hpm   (for slide segment)
+//   hemapath_speed compare --weights A.hpm --other B.hpm   (largest parameter difference of two classifiers)
 //
 // Weights come from the Python peer (same names, loaded strictly), and before timing the
 // network's output on the peer's input/output pair (W_io.pt) is checked, so both sides run
@@ -34,7 +35,7 @@ using namespace hemapath;
 using Clock = std::chrono::steady_clock;
 
 struct Args {
-  std::string arch, weights, size = "64x64", plan = "auto", out, device = "cpu";
+  std::string arch, weights, size = "64x64", plan = "auto", out, other, device = "cpu";
   double mpp = 2;
   int batch = 1, threads = 1;
   double seconds = 3;
@@ -206,6 +207,18 @@ nlohmann::json peak(const Args& a) {
   return {{"conv", convs}, {"conv_peak_gflops_per_second", best}, {"gemm_gflops_per_second", gemm}};
 }
 
+// How far apart two classifier files' weights are (bench/distributed_train.sh).
+nlohmann::json compare_classifiers(const Args& a) {
+  const auto x = load_classifier(a.weights, c10::kCPU).model->named_parameters();
+  const auto y = load_classifier(a.other, c10::kCPU).model->named_parameters();
+  double difference = 0, largest = 0;
+  for (const auto& p : x) {
+    difference = std::max(difference, (p.value() - y[p.key()]).abs().max().item<double>());
+    largest = std::max(largest, p.value().abs().max().item<double>());
+  }
+  return {{"parameters", x.size()}, {"max_abs_difference", difference}, {"max_abs_parameter", largest}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -213,7 +226,7 @@ int main(int argc, char** argv) {
   CLI::App app{"hemapath speed benchmark (run through bench/run)"};
   std::string mode;
   Args a;
-  app.add_option("mode", mode, "peak, forward or train")->required()->check(CLI::IsMember({"peak", "forward", "train", "hpm"}));
+  app.add_option("mode", mode, "peak, forward or train")->required()->check(CLI::IsMember({"peak", "forward", "train", "hpm", "compare"}));
   app.add_option("--arch", a.arch);
   app.add_option("--weights", a.weights);
   app.add_option("--batch", a.batch);
@@ -223,6 +236,7 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", a.seconds);
   app.add_option("--mpp", a.mpp);
   app.add_option("--out", a.out);
+  app.add_option("--other", a.other);
   app.add_option("--device", a.device, "cpu or cuda[:N] (forward and train; the peak is the CPU's)");
   CLI11_PARSE(app, argc, argv);
   try {
@@ -231,9 +245,10 @@ int main(int argc, char** argv) {
     nlohmann::json result = mode == "peak"      ? peak(a)
                             : mode == "forward" ? forward(a)
                             : mode == "train"   ? train(a)
+                            : mode == "compare" ? compare_classifiers(a)
                                                 : write_model_file(a);
     result.update({{"side", "hemapath"}, {"mode", mode}, {"threads", torch::get_num_threads()}});
-    if (mode != "peak") result.update({{"arch", a.arch}, {"batch", a.batch}, {"size", a.size}, {"device", a.device}});
+    if (mode != "peak" && mode != "compare") result.update({{"arch", a.arch}, {"batch", a.batch}, {"size", a.size}, {"device", a.device}});
     std::cout << result.dump() << std::endl;
   } catch (const std::exception& e) {
     std::cerr << "hemapath_speed " << mode << ": " << e.what() << "\n";

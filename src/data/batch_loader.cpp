@@ -7,22 +7,23 @@
 namespace hemapath {
 
 BatchLoader::BatchLoader(const ClassificationDataset& dataset, std::vector<size_t> order, int batch_size,
-                         bool augment, uint64_t seed, int epoch, int workers, bool drop_last)
+                         bool augment, uint64_t seed, int epoch, int workers, bool drop_last, BatchPart part)
     : BatchLoader(
           [&dataset](size_t i, bool augment_example, uint64_t example_seed) {
             return std::make_pair(dataset.image(i, augment_example, example_seed),
                                   torch::scalar_tensor(dataset.sample(i).label, torch::kInt64));
           },
-          dataset.size(), std::move(order), batch_size, augment, seed, epoch, workers, drop_last) {}
+          dataset.size(), std::move(order), batch_size, augment, seed, epoch, workers, drop_last, part) {}
 
 BatchLoader::BatchLoader(ExampleFn example, size_t dataset_size, std::vector<size_t> order, int batch_size,
-                         bool augment, uint64_t seed, int epoch, int workers, bool drop_last)
+                         bool augment, uint64_t seed, int epoch, int workers, bool drop_last, BatchPart part)
     : example_(std::move(example)),
       order_(std::move(order)),
       batch_size_(size_t(std::max(batch_size, 1))),
       augment_(augment),
       seed_(seed),
       epoch_(epoch),
+      part_(part),
       num_batches_(0),
       capacity_(size_t(std::max(2, 2 * workers))) {
   HP_CHECK(batch_size >= 1, ConfigError, "batch size ", batch_size, " is invalid: expected at least 1");
@@ -30,6 +31,11 @@ BatchLoader::BatchLoader(ExampleFn example, size_t dataset_size, std::vector<siz
     HP_CHECK(i < dataset_size, InputError, "batch order contains index ", i, " but the dataset has ", dataset_size,
              " samples");
   num_batches_ = drop_last ? order_.size() / batch_size_ : (order_.size() + batch_size_ - 1) / batch_size_;
+  HP_CHECK(part.count >= 1 && part.index >= 0 && part.index < part.count, InputError, "batch part ", part.index,
+           " of ", part.count, " is invalid");
+  const size_t last_batch = num_batches_ ? std::min(batch_size_, order_.size() - (num_batches_ - 1) * batch_size_) : 0;
+  HP_CHECK(num_batches_ == 0 || last_batch >= size_t(part.count), InputError, "a batch of ", last_batch,
+           " samples cannot be split among ", part.count, " parts: every part needs at least one");
   const size_t n_threads = std::min(size_t(std::max(workers, 0)), num_batches_);
   for (size_t t = 0; t < n_threads; ++t) threads_.emplace_back([this] { work(); });
 }
@@ -43,8 +49,14 @@ BatchLoader::~BatchLoader() {
   for (auto& t : threads_) t.join();
 }
 
+std::pair<size_t, size_t> part_bounds(size_t n, const BatchPart& part) {
+  return {n * size_t(part.index) / size_t(part.count), n * size_t(part.index + 1) / size_t(part.count)};
+}
+
 Batch BatchLoader::make_batch(size_t b) const {
-  const size_t begin = b * batch_size_, end = std::min(order_.size(), begin + batch_size_);
+  const size_t batch_begin = b * batch_size_, batch_end = std::min(order_.size(), batch_begin + batch_size_);
+  const auto [first, last] = part_bounds(batch_end - batch_begin, part_);
+  const size_t begin = batch_begin + first, end = batch_begin + last;
   Batch batch;
   std::vector<torch::Tensor> images, targets;
   for (size_t pos = begin; pos < end; ++pos) {

@@ -245,7 +245,9 @@ void write_cell_table(const fs::path& rows, const fs::path& target) {
   {
     std::ofstream out(file.temp_path());
     std::ifstream in(rows);
-    out << cell_csv_header() << "\n" << in.rdbuf();
+    out << cell_csv_header() << "\n";
+    // Streaming an empty buffer sets failbit: a slide without cells has the header alone.
+    if (in.peek() != std::ifstream::traits_type::eof()) out << in.rdbuf();
     HP_CHECK(out.good(), OutputError, "writing '", target.string(), "' failed");
   }
   file.commit();

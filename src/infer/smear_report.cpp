@@ -4,6 +4,7 @@
 #include <map>
 
 #include "hemapath/core/atomic_file.h"
+#include "hemapath/core/error.h"
 #include "hemapath/io/geojson.h"
 #include "hemapath/io/image_io.h"
 
@@ -124,12 +125,26 @@ SmearBatchTable::SmearBatchTable(const SmearClasses& classes)
     : classes_(classes), columns_(batch_header(classes).size()), csv_(batch_header(classes)) {}
 
 void SmearBatchTable::add(const std::string& image, const SmearResult& result) {
-  CsvRow row{image, "ok", std::to_string(result.count(CellKind::red)), std::to_string(result.count(CellKind::white))};
-  for (CellKind kind : {CellKind::red, CellKind::white})
-    for (int64_t count : class_counts(result, kind, names_of(classes_, kind).size()))
-      row.push_back(std::to_string(count));
-  row.push_back(format_number(result.seconds.total(), 4));
-  row.push_back("");
+  add_summary(image, smear_summary(result, classes_, image, result.labels.size()));
+}
+
+void SmearBatchTable::add_summary(const std::string& image, const nlohmann::json& summary) {
+  try {
+    CsvRow row{image, "ok", summary.at("red_cells").at("count").dump(), summary.at("white_cells").at("count").dump()};
+    for (const auto& [key, names] : {std::pair{"red_cells", &classes_.red}, std::pair{"white_cells", &classes_.white}})
+      for (const auto& name : *names) row.push_back(summary.at(key).at("classes").at(name).at("count").dump());
+    row.push_back(format_number(summary.at("seconds").at("total").get<double>(), 4));
+    row.push_back("");
+    csv_.add_row(row);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError("the summary of '" + image + "' does not match the models' classes (" + e.what() +
+                     "): was it analysed with other models?");
+  }
+}
+
+void SmearBatchTable::add_pending(const std::string& image) {
+  CsvRow row{image, "pending"};
+  row.resize(columns_);
   csv_.add_row(row);
 }
 

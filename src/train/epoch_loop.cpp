@@ -75,14 +75,15 @@ void EpochLoop::end_epoch(int epoch, double value, const nlohmann::json& record,
   schedule_.observe(value);
   progress_.history.push_back(record);
   if (progress_.record(value, epoch + 1, patience)) {
-    save_model_file(best_path().string(), header, model_);
+    if (writes_files_) save_model_file(best_path().string(), header, model_);
   } else if (progress_.stopped_early) {
     logger("train")->info("early stop: no {} improvement for {} epochs (best epoch {})", monitor, patience,
                           progress_.best_epoch);
   }
-  save_model_file(last_path().string(), header, model_);
   progress_.next_epoch = epoch + 1;
   progress_.schedule_state = schedule_.state();
+  if (!writes_files_) return;
+  save_model_file(last_path().string(), header, model_);
   save_training_checkpoint(dir_ / kCheckpointName, model_, *optimizer_, progress_.to_json(config_));
 }
 

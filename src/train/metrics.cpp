@@ -9,13 +9,14 @@ ConfusionMatrix::ConfusionMatrix(int num_classes) : num_classes_(num_classes) {
   counts_.assign(static_cast<size_t>(num_classes) * num_classes, 0);
 }
 
-void ConfusionMatrix::add(int truth, int predicted) {
+void ConfusionMatrix::add(int truth, int predicted, int64_t count) {
   HP_CHECK(truth >= 0 && truth < num_classes_, InputError, "confusion matrix: true class ", truth,
            " is out of range, expected 0..", num_classes_ - 1);
   HP_CHECK(predicted >= 0 && predicted < num_classes_, InputError, "confusion matrix: predicted class ", predicted,
            " is out of range, expected 0..", num_classes_ - 1);
-  ++counts_[static_cast<size_t>(truth) * num_classes_ + predicted];
-  ++total_;
+  HP_CHECK(count >= 0, InputError, "confusion matrix: a count of ", count, " samples is invalid");
+  counts_[static_cast<size_t>(truth) * num_classes_ + predicted] += count;
+  total_ += count;
 }
 
 int64_t ConfusionMatrix::at(int truth, int predicted) const {

@@ -21,6 +21,7 @@
 #include "hemapath/train/segmentation_evaluation.h"
 #include "hemapath/train/segmentation_loss.h"
 #include "hemapath/train/channels_last.h"
+#include "hemapath/train/distributed.h"
 
 namespace hemapath {
 namespace fs = std::filesystem;
@@ -87,10 +88,13 @@ struct PassTotals {
   double mean_loss() const { return seen ? loss_sum / seen : 0; }
 };
 
+// With a group, each rank runs its part of every batch and the gradients are averaged over
+// the ranks before the step.
 PassTotals train_one_pass(SegmenterImpl& model, torch::optim::Optimizer& optimizer, BatchLoader& loader,
-                          const SegmentationLossConfig& loss_config, const c10::Device& device, Progress& progress,
-                          int epoch) {
+                          const SegmentationLossConfig& loss_config, const c10::Device& device,
+                          DistributedGroup* group, Progress& progress, int epoch) {
   const auto start = std::chrono::steady_clock::now();
+  const std::vector<torch::Tensor> parameters = model.parameters();
   PassTotals t;
   while (auto batch = loader.next()) {
     const torch::Tensor images = to_channels_last(batch->images.to(device)), targets = batch->labels.to(device);
@@ -100,6 +104,7 @@ PassTotals train_one_pass(SegmenterImpl& model, torch::optim::Optimizer& optimiz
     HP_CHECK(std::isfinite(value), Error, "training diverged at epoch ", epoch + 1,
              ": the loss is not finite (try a lower learning rate)");
     loss.backward();
+    if (group) group->average_gradients(parameters, images.size(0));
     optimizer.step();
     t.loss_sum += value * images.size(0);
     t.seen += images.size(0);
@@ -108,6 +113,11 @@ PassTotals train_one_pass(SegmenterImpl& model, torch::optim::Optimizer& optimiz
   }
   progress.finish();
   t.seconds = seconds_since(start);
+  if (group) {
+    const std::vector<double> sums = group->sum({t.loss_sum, static_cast<double>(t.seen)});
+    t.loss_sum = sums[0];
+    t.seen = static_cast<int64_t>(sums[1]);
+  }
   return t;
 }
 
@@ -166,12 +176,19 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
     for (size_t i : split.train) images.push_back(dataset.image(i));
     return images;
   });
+  DistributedGroup* group = options.group;
+  const bool writes_files = !group || group->is_main();
+  loop.set_writes_files(writes_files);
+  if (group) group->broadcast_module(*model);
+  const BatchPart rank_part = group ? BatchPart{group->rank(), group->world_size()} : BatchPart{};
   const TrainingProgress& state = loop.progress();
   dataset.set_normalization(state.normalization);
 
-  fs::create_directories(dir);
-  write_split(dir, pairs, split);
-  write_text_atomic(dir / "config.json", config_json.dump(2));
+  if (writes_files) {
+    fs::create_directories(dir);
+    write_split(dir, pairs, split);
+    write_text_atomic(dir / "config.json", config_json.dump(2));
+  }
 
   SegmenterHeader header;
   header.arch = config.arch;
@@ -195,10 +212,12 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
     const std::vector<size_t> order = epoch_order(split.train, config.patches_per_image, config.seed, epoch);
     BatchLoader loader([&dataset](size_t i, bool, uint64_t seed) { return dataset.patch(i, seed); }, dataset.size(),
                        order, config.batch_size, /*augment=*/true, config.seed, epoch, std::max(1, config.workers),
-                       /*drop_last=*/order.size() > static_cast<size_t>(config.batch_size));
+                       /*drop_last=*/order.size() > static_cast<size_t>(config.batch_size), rank_part);
     Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs),
-                      static_cast<int64_t>(loader.num_batches()) * config.batch_size, "patch");
-    const PassTotals pass = train_one_pass(*model, loop.optimizer(), loader, config.loss, options.device, progress, epoch);
+                      static_cast<int64_t>(loader.num_batches()) * config.batch_size / rank_part.count, "patch");
+    const PassTotals pass =
+        train_one_pass(*model, loop.optimizer(), loader, config.loss, options.device, group, progress, epoch);
+    if (group) group->average_buffers(*model);
 
     SegmentationEpochRecord record;
     record.epoch = epoch + 1;
@@ -208,6 +227,7 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
     double value = -record.train_loss;
     nlohmann::json metrics = {{"train_loss", record.train_loss}};
     if (!split.val.empty()) {
+      // Every rank validates on all validation images: the same weights give the same figures.
       const SegmentationValidation val = validate_segmenter(*model, binary, dataset, split.val, options.device);
       const SegmentationConfusion& c = val.confusion;
       auto finite = [](double v) { return std::isfinite(v) ? v : 0.0; };
@@ -235,9 +255,10 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
                        {"val_images", split.val.size()}, {"test_images", split.test.size()}};
     header.metrics = metrics;
     loop.end_epoch(epoch, value, record.to_json(), header.to_json(), config.early_stop_patience, config.monitor);
-    write_history(dir, records(state.history), split.val.empty() ? "train loss" : config.monitor);
+    if (writes_files) write_history(dir, records(state.history), split.val.empty() ? "train loss" : config.monitor);
     ++epochs_this_run;
   }
+  if (group) group->barrier();  // every rank returns once rank 0's files are written
 
   result.history = records(state.history);
   result.best_epoch = state.best_epoch;

@@ -77,6 +77,9 @@ TrainConfig TrainConfig::from_config(const ConfigNode& root, const std::string& 
   ConfigNode train = root.child("train");
   c.epochs = static_cast<int>(train.get_int("epochs", c.epochs, 1, 100000));
   c.batch_size = static_cast<int>(train.get_int("batch_size", c.batch_size, 1, 65536));
+  c.micro_batches = static_cast<int>(train.get_int("micro_batches", c.micro_batches, 1, 65536));
+  HP_CHECK(c.micro_batches <= c.batch_size, ConfigError, "train.micro_batches ", c.micro_batches,
+           " is larger than train.batch_size ", c.batch_size, ": every part needs at least one image");
   c.label_smoothing = train.get_number("label_smoothing", c.label_smoothing, 0, 0.99);
   c.bn_recalibration = train.get<bool>("bn_recalibration", c.bn_recalibration);
   c.imbalance = train.get_choice("imbalance", c.imbalance, {"none", "class_weights", "balanced_sampling"});
@@ -107,6 +110,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"train",
            {{"epochs", epochs},
             {"batch_size", batch_size},
+            {"micro_batches", micro_batches},
             {"label_smoothing", label_smoothing},
             {"bn_recalibration", bn_recalibration},
             {"imbalance", imbalance},

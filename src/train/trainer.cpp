@@ -26,6 +26,7 @@
 #include "hemapath/train/freezing.h"
 #include "hemapath/train/loss_prediction.h"
 #include "hemapath/train/channels_last.h"
+#include "hemapath/train/distributed.h"
 
 namespace hemapath {
 namespace fs = std::filesystem;
@@ -87,32 +88,84 @@ struct PassTotals {
   double accuracy() const { return seen ? static_cast<double>(correct) / seen : 0; }
 };
 
+// One optimiser step per batch. The batch runs as `micro_batches` parts, each part's mean loss
+// weighted by its share of the batch; with a group, the gradients are then averaged over the
+// ranks, each of which ran its own part of the global batch.
 PassTotals train_one_pass(ClassifierImpl& model, torch::optim::Optimizer& optimizer, BatchLoader& loader,
                           const torch::nn::functional::CrossEntropyFuncOptions& loss_options,
-                          const LossHeadConfig& head, bool detach_head, const c10::Device& device,
-                          Progress& progress, int epoch) {
+                          const LossHeadConfig& head, bool detach_head, const c10::Device& device, int micro_batches,
+                          DistributedGroup* group, Progress& progress, int epoch) {
   const auto start = std::chrono::steady_clock::now();
+  const std::vector<torch::Tensor> parameters = model.parameters();
   PassTotals t;
   while (auto batch = loader.next()) {
     torch::Tensor images = to_channels_last(batch->images.to(device)), targets = batch->labels.to(device);
-    optimizer.zero_grad();
-    const LossTerms terms = classification_loss_terms(model, images, targets, loss_options, head, detach_head);
-    // The reported loss is the classification loss alone, comparable with and without a loss head.
-    const double loss_value = terms.classification.item<double>();
-    HP_CHECK(std::isfinite(loss_value) && std::isfinite(terms.total.item<double>()), Error,
-             "training diverged at epoch ", epoch + 1, ": the loss is not finite (try a lower learning rate)");
-    terms.total.backward();
-    optimizer.step();
     const int64_t n = images.size(0);
-    t.loss_sum += loss_value * n;
-    t.correct += terms.logits.argmax(1).eq(targets).sum().item<int64_t>();
+    const int parts = static_cast<int>(std::min<int64_t>(micro_batches, n));
+    optimizer.zero_grad();
+    for (int part = 0; part < parts; ++part) {
+      const auto [first, last] = part_bounds(static_cast<size_t>(n), {part, parts});
+      const torch::Tensor x = images.slice(0, first, last), y = targets.slice(0, first, last);
+      const LossTerms terms = classification_loss_terms(model, x, y, loss_options, head, detach_head);
+      // The reported loss is the classification loss alone, comparable with and without a loss head.
+      const double loss_value = terms.classification.item<double>();
+      HP_CHECK(std::isfinite(loss_value) && std::isfinite(terms.total.item<double>()), Error,
+               "training diverged at epoch ", epoch + 1, ": the loss is not finite (try a lower learning rate)");
+      const double share = static_cast<double>(last - first) / static_cast<double>(n);
+      (parts == 1 ? terms.total : terms.total * share).backward();
+      t.loss_sum += loss_value * static_cast<double>(last - first);
+      t.correct += terms.logits.argmax(1).eq(y).sum().item<int64_t>();
+    }
+    if (group) group->average_gradients(parameters, n);
+    optimizer.step();
     t.seen += n;
     progress.set_metric("loss", t.mean_loss());
     progress.advance(n);
   }
   progress.finish();
   t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (group) {
+    const std::vector<double> sums = group->sum({t.loss_sum, double(t.seen), double(t.correct)});
+    t.loss_sum = sums[0];
+    t.seen = static_cast<int64_t>(sums[1]);
+    t.correct = static_cast<int64_t>(sums[2]);
+  }
   return t;
+}
+
+// Validation: in a distributed run each rank predicts every world_size-th image, and the
+// confusion counts and loss sums are added over the ranks (the result then holds no
+// per-image predictions, only the report, the loss and the rate).
+EvalResult evaluate_split(ClassifierImpl& model, const ClassificationDataset& dataset,
+                          const std::vector<size_t>& indices, const std::vector<std::string>& class_names,
+                          int batch_size, const c10::Device& device, int workers, DistributedGroup* group) {
+  if (!group) return evaluate_dataset(model, dataset, indices, class_names, batch_size, device, workers);
+  std::vector<size_t> share;
+  for (size_t k = static_cast<size_t>(group->rank()); k < indices.size(); k += static_cast<size_t>(group->world_size()))
+    share.push_back(indices[k]);
+  const int classes = static_cast<int>(class_names.size());
+  const size_t cells = static_cast<size_t>(classes) * classes;
+  std::vector<double> totals(cells + 3, 0.0);  // confusion counts, loss sum, images, seconds
+  if (!share.empty()) {
+    const EvalResult mine = evaluate_dataset(model, dataset, share, class_names, batch_size, device, workers);
+    const auto rows = mine.report.confusion.rows();
+    for (int r = 0; r < classes; ++r)
+      for (int c = 0; c < classes; ++c) totals[static_cast<size_t>(r) * classes + c] = double(rows[r][c]);
+    totals[cells] = mine.loss * double(share.size());
+    totals[cells + 1] = double(share.size());
+    totals[cells + 2] = mine.predictions.seconds;
+  }
+  totals = group->sum(totals);
+  ConfusionMatrix confusion(classes);
+  for (int r = 0; r < classes; ++r)
+    for (int c = 0; c < classes; ++c)
+      confusion.add(r, c, static_cast<int64_t>(totals[static_cast<size_t>(r) * classes + c]));
+  EvalResult out;
+  out.report = classification_report(confusion, class_names);
+  out.loss = totals[cells] / totals[cells + 1];
+  out.predictions.seconds = totals[cells + 2] / group->world_size();
+  out.predictions.images_per_second = out.predictions.seconds > 0 ? totals[cells + 1] / out.predictions.seconds : 0;
+  return out;
 }
 
 }  // namespace
@@ -196,6 +249,11 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
     for (size_t i : split.train) crops.push_back(dataset.crop(i));
     return crops;
   });
+  DistributedGroup* group = options.group;
+  const bool writes_files = !group || group->is_main();
+  loop.set_writes_files(writes_files);
+  if (group) group->broadcast_module(*model);
+  const BatchPart rank_part = group ? BatchPart{group->rank(), group->world_size()} : BatchPart{};
   const TrainingProgress& state = loop.progress();
   dataset.set_normalization(state.normalization);
 
@@ -210,9 +268,11 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
   auto loss_options = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(config.label_smoothing);
   if (class_weight.defined()) loss_options.weight(class_weight);
 
-  fs::create_directories(dir);
-  write_split(dir, data, split);
-  write_text_atomic(dir / "config.json", config_json.dump(2));
+  if (writes_files) {
+    fs::create_directories(dir);
+    write_split(dir, data, split);
+    write_text_atomic(dir / "config.json", config_json.dump(2));
+  }
 
   ClassifierHeader header;
   header.arch = config.arch;
@@ -233,15 +293,17 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
     std::vector<size_t> order = epoch_training_order(split.train, labels, num_classes,
                                                      config.imbalance == "balanced_sampling", config.seed, epoch);
     BatchLoader loader(dataset, order, config.batch_size, /*augment=*/true, config.seed, epoch,
-                       std::max(1, config.workers), /*drop_last=*/order.size() > static_cast<size_t>(config.batch_size));
+                       std::max(1, config.workers), /*drop_last=*/order.size() > static_cast<size_t>(config.batch_size),
+                       rank_part);
     Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs),
-                      static_cast<int64_t>(loader.num_batches()) * config.batch_size, "img");
-    const PassTotals pass =
-        train_one_pass(*model, loop.optimizer(), loader, loss_options, config.loss_head,
-                       epoch >= config.loss_head.first_detached_epoch(config.epochs), options.device, progress, epoch);
+                      static_cast<int64_t>(loader.num_batches()) * config.batch_size / rank_part.count, "img");
+    const PassTotals pass = train_one_pass(*model, loop.optimizer(), loader, loss_options, config.loss_head,
+                                           epoch >= config.loss_head.first_detached_epoch(config.epochs),
+                                           options.device, config.micro_batches, group, progress, epoch);
     if (config.bn_recalibration) {
       BatchLoader images(dataset, split.train, config.batch_size, /*augment=*/false, config.seed, epoch,
-                         std::max(1, config.workers));
+                         std::max(1, config.workers),
+                         /*drop_last=*/group && split.train.size() > static_cast<size_t>(config.batch_size), rank_part);
       recalibrate_batch_norm(
           *model,
           [&]() -> std::optional<torch::Tensor> {
@@ -251,6 +313,7 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
           },
           [&](const torch::Tensor& x) { return model->forward(x); });
     }
+    if (group) group->average_buffers(*model);
 
     EpochRecord record;
     record.epoch = epoch + 1;
@@ -261,8 +324,8 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
     double value = -record.train_loss;
     nlohmann::json metrics = {{"train_loss", record.train_loss}, {"train_accuracy", record.train_accuracy}};
     if (!split.val.empty()) {
-      EvalResult val = evaluate_dataset(*model, dataset, split.val, data.class_names, config.batch_size,
-                                        options.device, std::max(1, config.workers));
+      EvalResult val = evaluate_split(*model, dataset, split.val, data.class_names, config.batch_size,
+                                      options.device, std::max(1, config.workers), group);
       record.val_loss = val.loss;
       record.val_accuracy = val.report.accuracy;
       record.val_macro_f1 = val.report.macro_f1;
@@ -283,10 +346,11 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
                        {"test_images", split.test.size()}};
     header.metrics = metrics;
     loop.end_epoch(epoch, value, record.to_json(), header.to_json(), config.early_stop_patience, config.monitor);
-    write_history(dir, records(state.history), config.monitor);
+    if (writes_files) write_history(dir, records(state.history), config.monitor);
     ++epochs_this_run;
   }
 
+  if (group) group->barrier();  // every rank returns once rank 0's files are written
   result.history = records(state.history);
   result.best_epoch = state.best_epoch;
   result.best_value = state.best_value;

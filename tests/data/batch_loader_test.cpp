@@ -107,6 +107,29 @@ TEST(BatchLoader, IdenticalWhateverTheWorkerCount) {
   EXPECT_TRUE(any_differs);  // another epoch draws other augmentations
 }
 
+TEST(BatchLoader, PartsOfABatchAreItsRowsAugmentedAlike) {
+  ClassificationDataset ds(bccd_samples(7), small_options());
+  const std::vector<size_t> order{3, 1, 4, 0, 5, 2, 6};
+  BatchLoader whole(ds, order, 5, true, 11, 2, 1);
+  BatchLoader first(ds, order, 5, true, 11, 2, 2, false, {0, 2});
+  BatchLoader second(ds, order, 5, true, 11, 2, 0, false, {1, 2});
+  const auto w = drain(whole), a = drain(first), b = drain(second);
+  ASSERT_EQ(w.size(), 2u);  // 5 + 2 rows
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(a[0].images.size(0), 2);  // rows 0-1 of 5, then 2-4
+  EXPECT_EQ(b[0].images.size(0), 3);
+  EXPECT_EQ(a[1].images.size(0), 1);
+  for (size_t i = 0; i < w.size(); ++i) {
+    EXPECT_TRUE(torch::equal(torch::cat({a[i].images, b[i].images}), w[i].images)) << "batch " << i;
+    EXPECT_TRUE(torch::equal(torch::cat({a[i].labels, b[i].labels}), w[i].labels)) << "batch " << i;
+  }
+  EXPECT_EQ(part_bounds(10, {2, 3}), std::make_pair(size_t(6), size_t(10)));
+  // A last batch of one row cannot give two parts a row each.
+  EXPECT_THROW(BatchLoader(ds, {0, 1, 2}, 2, false, 1, 0, 0, false, {1, 2}), InputError);
+  EXPECT_THROW(BatchLoader(ds, order, 2, false, 1, 0, 0, false, {2, 2}), InputError);
+}
+
 TEST(BatchLoader, MissingImageSurfacesFromNextNamingTheFile) {
   auto samples = bccd_samples(6);
   samples[4].image_path = kRoot + "images/NoSuchImage_123.jpg";

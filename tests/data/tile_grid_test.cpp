@@ -34,9 +34,15 @@ TEST_P(TileGridCoverage, KeepRectanglesPartitionTheGridAndLieInsideTheirTiles) {
     EXPECT_EQ(t.rect.size(), cv::Size(c.tile, c.tile));
     EXPECT_EQ(t.rect & t.keep, t.keep) << "keep must lie inside its tile";
     // Away from the slide's own edges the keep rectangle is overlap/2 inside the tile.
-    if (t.col > 0) EXPECT_EQ(t.keep.x - t.rect.x, c.overlap / 2);
-    if (t.col < grid.cols() - 1) EXPECT_EQ(t.rect.br().x - t.keep.br().x, c.overlap / 2);
-    if (t.row > 0) EXPECT_EQ(t.keep.y - t.rect.y, c.overlap / 2);
+    if (t.col > 0) {
+      EXPECT_EQ(t.keep.x - t.rect.x, c.overlap / 2);
+    }
+    if (t.col < grid.cols() - 1) {
+      EXPECT_EQ(t.rect.br().x - t.keep.br().x, c.overlap / 2);
+    }
+    if (t.row > 0) {
+      EXPECT_EQ(t.keep.y - t.rect.y, c.overlap / 2);
+    }
     // Neighbours are tile - overlap apart.
     EXPECT_EQ(t.rect.x, t.col * (c.tile - c.overlap));
     EXPECT_NEAR(t.x0, t.rect.x * grid.downsample(), 1e-9);
@@ -50,7 +56,9 @@ TEST_P(TileGridCoverage, KeepRectanglesPartitionTheGridAndLieInsideTheirTiles) {
   EXPECT_GE(grid.tile(grid.cols() - 1, 0).rect.br().x, grid.width());
   EXPECT_GE(grid.tile(0, grid.rows() - 1).rect.br().y, grid.height());
   // One tile fewer would not.
-  if (grid.cols() > 1) EXPECT_LT(grid.tile(grid.cols() - 2, 0).rect.br().x, grid.width());
+  if (grid.cols() > 1) {
+    EXPECT_LT(grid.tile(grid.cols() - 2, 0).rect.br().x, grid.width());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, TileGridCoverage,

@@ -210,6 +210,21 @@ TEST(SlideSegmentation, CellsAcrossTileBordersAreCountedOnce) {
   EXPECT_TRUE(fs::exists(dir.path() / "out" / "tissue.png"));
 }
 
+TEST(SlideSegmentation, ASlideWithoutCellsGivesEmptyCellFiles) {
+  test::ScratchDir dir;
+  write_image(dir / "slide.png", cv::Mat(120, 100, CV_8UC3, cv::Scalar(255, 255, 255)));
+  const SlideReader slide(dir / "slide.png", SlideOpenOptions{0.25});
+  DarkCellModel model;
+  SlideSegmentOptions o = exact_options(64, 24);
+  o.min_tissue = 0.5;  // a white slide has no tissue: no tile runs at all
+  const nlohmann::json s = segment_slide(slide, model, o, dir / "out").json;
+  EXPECT_EQ(s["tiles_with_tissue"].get<int>(), 0);
+  EXPECT_EQ(s["cells"].get<int>(), 0);
+  const std::string csv = test::read_text(dir.path() / "out" / "cells.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1) << "the header alone";
+  EXPECT_EQ(test::read_json(dir.path() / "out" / "cells.geojson")["features"].size(), 0u);
+}
+
 TEST(SlideSegmentation, BadOptionsFailBeforeWriting) {
   test::ScratchDir dir;
   write_image(dir / "slide.png", cv::Mat(50, 50, CV_8UC3, cv::Scalar(200, 100, 150)));

@@ -23,6 +23,16 @@ struct Batch {
   std::vector<size_t> indices;  ///< dataset index of each row
 };
 
+/// Which share of each batch a loader yields: part `index` of `count` near-equal consecutive
+/// parts, as a data-parallel rank's share of the global batch (count 1: the whole batch).
+struct BatchPart {
+  int index = 0;
+  int count = 1;
+};
+
+/// Rows [first, second) of part `part` of `n` rows split into near-equal consecutive parts.
+std::pair<size_t, size_t> part_bounds(size_t n, const BatchPart& part);
+
 /// One example of a data set: (image [3,H,W], target: a 0-d label or an [H,W] map), for
 /// dataset index `i`, augmented from `seed` when `augment`. Called from worker threads.
 using ExampleFn = std::function<std::pair<torch::Tensor, torch::Tensor>(size_t i, bool augment, uint64_t seed)>;
@@ -31,16 +41,17 @@ using ExampleFn = std::function<std::pair<torch::Tensor, torch::Tensor>(size_t i
 /// of `workers` background threads, at most a few batches ahead of the consumer
 /// (max(2, 2*workers)); workers <= 0 assembles in next() on the calling thread. Sample
 /// augmentation seeds are derive_seed(seed, {epoch, position in order}), so batches are
-/// identical whatever the thread count or timing. An exception while assembling a batch is
+/// identical whatever the thread count or timing, and a `part` of a batch holds exactly the
+/// rows, augmented alike, that it holds in the whole batch. An exception while assembling a batch is
 /// rethrown from the next() that would have returned it.
 class BatchLoader {
  public:
   BatchLoader(const ClassificationDataset& dataset, std::vector<size_t> order, int batch_size,
-              bool augment, uint64_t seed, int epoch, int workers, bool drop_last = false);
+              bool augment, uint64_t seed, int epoch, int workers, bool drop_last = false, BatchPart part = {});
   /// Batches of any data set of `dataset_size` examples served by `example` (whose images, and
   /// targets, must have one shape within a batch to be stacked).
   BatchLoader(ExampleFn example, size_t dataset_size, std::vector<size_t> order, int batch_size, bool augment,
-              uint64_t seed, int epoch, int workers, bool drop_last = false);
+              uint64_t seed, int epoch, int workers, bool drop_last = false, BatchPart part = {});
   /// Stops and joins the threads, also when not fully consumed.
   ~BatchLoader();
   BatchLoader(const BatchLoader&) = delete;
@@ -64,6 +75,7 @@ class BatchLoader {
   bool augment_;
   uint64_t seed_;
   int epoch_;
+  BatchPart part_;
   size_t num_batches_;
   size_t capacity_;
 

@@ -35,12 +35,17 @@ nlohmann::json smear_summary(const SmearResult& result, const SmearClasses& clas
 void write_smear_files(const std::string& dir, const cv::Mat& rgb, const SmearResult& result,
                        const SmearClasses& classes, const std::string& image);
 
-/// One row per analysed image: image, status (ok | error), red_cells, white_cells, a count per
+/// One row per image: image, status (ok | error | pending), red_cells, white_cells, a count per
 /// red class (red_<class>) and white class (white_<class>), seconds, error (the message).
 class SmearBatchTable {
  public:
   explicit SmearBatchTable(const SmearClasses& classes);
   void add(const std::string& image, const SmearResult& result);
+  /// The row of an image from its smear_summary (as read back from summary.json); InputError
+  /// when the summary lacks one of the classes.
+  void add_summary(const std::string& image, const nlohmann::json& summary);
+  /// An image of the batch that no worker has finished yet (sharded runs).
+  void add_pending(const std::string& image);
   void add_failure(const std::string& image, const std::string& message);
   void write(const std::string& path) const;
 

@@ -41,6 +41,9 @@ class EpochLoop {
   const std::filesystem::path& dir() const { return dir_; }
   std::filesystem::path best_path() const { return dir_ / "best.hpm"; }
   std::filesystem::path last_path() const { return dir_ / "last.hpm"; }
+  /// Off on the ranks of a distributed run other than rank 0: they keep the same loop state
+  /// but write no model files or checkpoints.
+  void set_writes_files(bool writes) { writes_files_ = writes; }
   /// Whether 0-based `epoch` is still to run.
   bool runs(int epoch) const { return epoch < epochs_ && !progress_.stopped_early; }
 
@@ -64,6 +67,7 @@ class EpochLoop {
   std::filesystem::path dir_;
   nlohmann::json config_;
   TrainingProgress progress_;
+  bool writes_files_ = true;
 };
 
 }  // namespace hemapath

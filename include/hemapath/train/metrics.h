@@ -13,8 +13,9 @@ class ConfusionMatrix {
  public:
   /// Throws InputError if `num_classes` < 1.
   explicit ConfusionMatrix(int num_classes);
-  /// Counts one sample. Throws InputError when either class is outside 0..num_classes-1.
-  void add(int truth, int predicted);
+  /// Counts `count` samples (one by default). Throws InputError when either class is outside
+  /// 0..num_classes-1 or the count is negative.
+  void add(int truth, int predicted, int64_t count = 1);
   /// Count of samples of class `truth` predicted as `predicted`. Throws InputError when out of range.
   int64_t at(int truth, int predicted) const;
   int num_classes() const { return num_classes_; }

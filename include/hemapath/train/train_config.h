@@ -16,7 +16,7 @@
 ///          optimizer: {name: adamw, lr: 0.001, weight_decay: 0.0001},
 ///          schedule: {name: cosine, warmup_epochs: 2},
 ///          freeze: {stages: backbone | none | K, unfreeze_epoch: 5, unfreeze_lr: 0.0001},
-///          bn_recalibration: false,
+///          bn_recalibration: false, micro_batches: 1,
 ///          loss_head: {weight: 1, margin: 1, detach_epoch: 0}}   (models with extra.loss_net)
 /// ```
 #include <string>
@@ -77,7 +77,10 @@ struct TrainConfig {
   OptimizerConfig optimizer;
   ScheduleConfig schedule;
   int epochs = 30;
-  int batch_size = 32;
+  int batch_size = 32;  ///< the global batch: with --distributed, shared among the ranks
+  /// Gradient accumulation: each batch runs as this many near-equal parts, one backward pass
+  /// each, then one optimiser step (less memory; BatchNorm sees each part on its own).
+  int micro_batches = 1;
   double label_smoothing = 0;
   std::string imbalance = "none";  ///< none, class_weights, balanced_sampling
   std::string monitor = "macro_f1";  ///< validation metric that picks the best epoch

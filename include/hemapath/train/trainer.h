@@ -17,6 +17,8 @@
 
 namespace hemapath {
 
+class DistributedGroup;
+
 struct TrainRunOptions {
   std::string out_dir;
   bool resume = false;             ///< continue the run in out_dir exactly where it stopped
@@ -25,6 +27,10 @@ struct TrainRunOptions {
   /// Parts to use instead of the config's split (cross-validation folds); indices into the
   /// config's samples.
   std::optional<SplitIndices> split;
+  /// A data-parallel run (train/distributed.h): this process trains its rank's part of every
+  /// batch and validates its share of the validation images; figures are summed over the
+  /// ranks, and only rank 0 writes the run folder. nullptr: one process.
+  DistributedGroup* group = nullptr;
 };
 
 struct EpochRecord {
