@@ -3,9 +3,9 @@
 # (configs/wbc_separable_cnn.yaml) trained for a few epochs by 1 process x 1 thread and by
 # 2 processes x 1 thread (scripts/launch_local.sh), interleaved, and the ratio of their
 # training images/s (log.csv's train_images_per_s, the optimisation passes only, mean over
-# epochs after the first). Then the largest parameter difference of the 2-rank run from a
-# 1-process run with train.micro_batches=2 (same global batches, same halves) and from one on
-# whole batches, on the full-size model.
+# epochs after the first). Then the largest parameter difference after one epoch of a 2-rank
+# run from a 1-process run with train.micro_batches=2 (same global batches, same halves) and
+# from one on whole batches, on the full-size model.
 #   bench/distributed_train.sh [EPOCHS] [ROUNDS]   (HEMAPATH_BIN, HEMAPATH_SPEED_BIN: the binaries)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,8 +41,14 @@ two = [float(x) for x in sys.argv[2].split()]
 print(f"mean: 1 x 1 thread {statistics.mean(one):.2f} img/s, 2 x 1 thread {statistics.mean(two):.2f} img/s, "
       f"ratio {statistics.mean(two) / statistics.mean(one):.2f}")
 PY
-echo "weights after $epochs epochs, 2 ranks against 1 process with train.micro_batches=2:"
-"$speed" compare --weights "$out/one_1/last.hpm" --other "$out/two_1/last.hpm"
-echo "and against 1 process on whole batches (BatchNorm over all 32):"
-"$hemapath" -q train --config "$config" --epochs "$epochs" --threads 1 --out "$out/whole" > /dev/null
-"$speed" compare --weights "$out/whole/last.hpm" --other "$out/two_1/last.hpm"
+# The weights after one epoch, without dropout (each rank draws its own masks, a single
+# process draws them in another order): 2 ranks against 1 process on the same halves, and
+# against 1 process on whole batches (BatchNorm over all 32).
+one_epoch=(-q train --config "$config" --epochs 1 --threads 1 --set model.dropout=0)
+"$hemapath" "${one_epoch[@]}" --out "$out/w_one" --set train.micro_batches=2 > /dev/null
+scripts/launch_local.sh 2 "$hemapath" "${one_epoch[@]}" --out "$out/w_two" --distributed > /dev/null
+"$hemapath" "${one_epoch[@]}" --out "$out/w_whole" > /dev/null
+echo "weights after 1 epoch (dropout 0), 2 ranks against 1 process with train.micro_batches=2:"
+"$speed" compare --weights "$out/w_one/last.hpm" --other "$out/w_two/last.hpm"
+echo "2 ranks against 1 process on whole batches:"
+"$speed" compare --weights "$out/w_whole/last.hpm" --other "$out/w_two/last.hpm"

@@ -8,6 +8,7 @@
 
 #include "hemapath/core/error.h"
 #include "hemapath/core/log.h"
+#include "hemapath/core/random.h"
 
 namespace hemapath {
 
@@ -89,6 +90,12 @@ void DistributedGroup::broadcast_module(torch::nn::Module& module) {
     }
     for (auto& w : works) w->wait(timeout_);
   });
+}
+
+void DistributedGroup::start_training(torch::nn::Module& module, uint64_t seed, int first_epoch) {
+  broadcast_module(module);
+  if (env_.rank != 0)
+    seed_everything(derive_seed(seed, {0xD157, static_cast<uint64_t>(env_.rank), static_cast<uint64_t>(first_epoch)}));
 }
 
 void DistributedGroup::average_gradients(const std::vector<torch::Tensor>& parameters, int64_t local_samples) {

@@ -179,9 +179,9 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
   DistributedGroup* group = options.group;
   const bool writes_files = !group || group->is_main();
   loop.set_writes_files(writes_files);
-  if (group) group->broadcast_module(*model);
   const BatchPart rank_part = group ? BatchPart{group->rank(), group->world_size()} : BatchPart{};
   const TrainingProgress& state = loop.progress();
+  if (group) group->start_training(*model, config.seed, state.next_epoch);
   dataset.set_normalization(state.normalization);
 
   if (writes_files) {

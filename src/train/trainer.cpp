@@ -252,9 +252,9 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
   DistributedGroup* group = options.group;
   const bool writes_files = !group || group->is_main();
   loop.set_writes_files(writes_files);
-  if (group) group->broadcast_module(*model);
   const BatchPart rank_part = group ? BatchPart{group->rank(), group->world_size()} : BatchPart{};
   const TrainingProgress& state = loop.progress();
+  if (group) group->start_training(*model, config.seed, state.next_epoch);
   dataset.set_normalization(state.normalization);
 
   torch::Tensor class_weight;

@@ -37,6 +37,10 @@ class DistributedGroup {
   /// Copies rank 0's parameters and buffers into every rank's `module`, so all start equal
   /// whatever each initialised or loaded.
   void broadcast_module(torch::nn::Module& module);
+  /// broadcast_module, then gives every rank but 0 a random stream of its own, derived from
+  /// `seed`, its rank and `first_epoch`, so dropout and stochastic-depth masks are not the
+  /// same on every rank's part of the batch. Rank 0 keeps the stream a single process has.
+  void start_training(torch::nn::Module& module, uint64_t seed, int first_epoch);
   /// After backward: replaces the gradient of each parameter that requires one by the mean
   /// over all ranks' samples, each rank's gradient (of a mean loss over its
   /// `local_samples`) weighted by its sample count. A gradient missing on this rank counts
