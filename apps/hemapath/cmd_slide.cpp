@@ -233,6 +233,8 @@ void setup_slide(CLI::App& app, const GlobalOptions& global) {
 
   auto seg = std::make_shared<SegmentCommand>();
   seg->compute.batch_size = 0;  // chosen from the tile size (slide_segmentation.h)
+  // One reader keeps up with the network on a CPU; each more holds its own heap of tile buffers.
+  seg->compute.workers = 1;
   CLI::App* s = slide->add_subcommand("segment", "Segment a slide tile by tile: pyramidal TIFF, overlay, GeoJSON");
   s->add_option("slides", seg->paths,
                 std::string(kSlideHelp) + "; with several (or --list, --shard) each goes to <out>/<slide stem>/ and "

@@ -19,6 +19,7 @@
 #include "hemapath/core/bounded_queue.h"
 #include "hemapath/core/error.h"
 #include "hemapath/core/log.h"
+#include "hemapath/core/memory.h"
 #include "hemapath/core/progress.h"
 #include "hemapath/data/tile_grid.h"
 #include "hemapath/image/tensor_convert.h"
@@ -376,6 +377,9 @@ SlideSegmentSummary segment_slide(const SlideReader& slide, TileModel& model, co
   }
   const double tile_seconds = seconds_since(tiles_start);
   const double tile_peak_rss = peak_rss_mib();
+  // The network's activations are kept for reuse while tiles run (core/memory.h); the outputs
+  // are made on other threads (libvips), which would add their memory on top.
+  release_free_memory();
 
   // Outputs from the finished raster.
   const Clock::time_point finish_start = Clock::now();
