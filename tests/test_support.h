@@ -95,14 +95,12 @@ inline CommandResult run_cli(const std::string& args) {
 }
 
 /// A shell command line run to its end, stdout and stderr together.
-inline CommandResult run_shell(const std::string& command) {
-  return run_cli_command(command + " 2>&1");
-}
+inline CommandResult run_shell(const std::string& command) { return run_cli_command(command + " 2>&1"); }
 
 /// The hemapath CLI started in the background with `extra_env` added to the environment, its
 /// stdout and stderr in `log`.
 inline pid_t spawn_cli(const std::vector<std::string>& args, const std::vector<std::string>& extra_env,
-                const std::string& log) {
+                       const std::string& log) {
   std::vector<std::string> argv_text{HEMAPATH_CLI};
   argv_text.insert(argv_text.end(), args.begin(), args.end());
   std::vector<char*> argv, envp;

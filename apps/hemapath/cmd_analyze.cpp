@@ -193,11 +193,6 @@ struct AnalysedSmear {
   std::string problem;
 };
 
-// `message` naming `path` (errors from deeper down may not).
-std::string naming(const std::string& path, const std::string& message) {
-  return message.find(path) == std::string::npos ? "'" + path + "': " + message : message;
-}
-
 void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
   apply_global(global);
   set_threads(cmd.compute.threads);
@@ -312,8 +307,8 @@ void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
                 total.red_classification / analysed, total.white_segmentation / analysed,
                 total.white_classification / analysed);
   std::printf("results: %s\n", cmd.out.c_str());
-  HP_CHECK(failures.empty(), InputError, failures.size(), " of ", todo.size(), " inputs could not be analysed (listed in ",
-           summary_csv, "); the first: ", failures.front());
+  HP_CHECK(failures.empty(), InputError, failures.size(), " of ", todo.size(),
+           " inputs could not be analysed (listed in ", summary_csv, "); the first: ", failures.front());
 }
 
 }  // namespace

@@ -82,8 +82,8 @@ void run_tile(const TileCommand& cmd, const GlobalOptions& global) {
   o.context_size = cmd.context_size;
   const std::string out = default_out(cmd.slide, "tiles", cmd.path);
   const TileExportSummary s = export_tiles(slide, o, out);
-  std::printf("%s: %d of %d tiles of %d px at %.4g um/px written to %s\n", cmd.path.c_str(), s.tiles,
-              s.grid_tiles, o.grid.tile_size, o.grid.mpp, out.c_str());
+  std::printf("%s: %d of %d tiles of %d px at %.4g um/px written to %s\n", cmd.path.c_str(), s.tiles, s.grid_tiles,
+              o.grid.tile_size, o.grid.mpp, out.c_str());
   if (!s.classes.empty()) {
     std::printf("mask classes:");
     for (size_t i = 0; i < s.classes.size(); ++i) std::printf(" %zu=%s", i + 1, s.classes[i].c_str());
@@ -170,8 +170,7 @@ void run_segment_batch(const SegmentCommand& cmd, const std::vector<std::string>
       print_slide(path, folder.string(), segment_slide(slide, model, options, folder.string()).json, "");
       ++segmented;
     } catch (const InputError& e) {
-      const std::string message = std::string(e.what()).find(path) == std::string::npos
-                                      ? "'" + path + "': " + e.what() : std::string(e.what());
+      const std::string message = naming(path, e.what());
       logger("slide")->error("{}", message);
       ledger.record_failure(path, message);
       failures.push_back(message);
@@ -180,11 +179,12 @@ void run_segment_batch(const SegmentCommand& cmd, const std::vector<std::string>
   const SlideBatchCounts counts = write_slide_batch_summary(ledger, slides, out);
   std::printf("shard %s: %zu of %zu slides, %zu segmented now, %zu finished before, %zu failed\n",
               shard.to_string().c_str(), taken, slides.size(), segmented, finished_before, failures.size());
-  std::printf("merged summary of all %zu slides in %s/summary.csv and summary.json: %zu finished, %zu failed, %zu "
-              "pending\n",
-              slides.size(), out.c_str(), counts.finished, counts.failed, counts.pending);
-  HP_CHECK(failures.empty(), InputError, failures.size(), " of ", taken, " slides could not be segmented; the first: ",
-           failures.front());
+  std::printf(
+      "merged summary of all %zu slides in %s/summary.csv and summary.json: %zu finished, %zu failed, %zu "
+      "pending\n",
+      slides.size(), out.c_str(), counts.finished, counts.failed, counts.pending);
+  HP_CHECK(failures.empty(), InputError, failures.size(), " of ", taken,
+           " slides could not be segmented; the first: ", failures.front());
 }
 
 void run_segment(const SegmentCommand& cmd, const GlobalOptions& global) {
@@ -237,8 +237,9 @@ void setup_slide(CLI::App& app, const GlobalOptions& global) {
   seg->compute.workers = 1;
   CLI::App* s = slide->add_subcommand("segment", "Segment a slide tile by tile: pyramidal TIFF, overlay, GeoJSON");
   s->add_option("slides", seg->paths,
-                std::string(kSlideHelp) + "; with several (or --list, --shard) each goes to <out>/<slide stem>/ and "
-                "<out>/summary.csv, summary.json merge them");
+                std::string(kSlideHelp) +
+                    "; with several (or --list, --shard) each goes to <out>/<slide stem>/ and "
+                    "<out>/summary.csv, summary.json merge them");
   s->add_option("--list", seg->list, "Also segment the slides this text file lists, one path per line");
   s->add_option("--shard", seg->shard,
                 "Segment share i/n of the slides (0 <= i < n; 'env': RANK/WORLD_SIZE); finished slides in --out are "

@@ -140,9 +140,9 @@ void setup_train(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::PositiveNumber);
   sub->add_option("--set", cmd->overrides, "Override a config value: key.path=value (repeatable)");
   sub->add_flag("--distributed", cmd->distributed,
-               "Data-parallel training: one process per rank, placed by RANK, WORLD_SIZE, MASTER_ADDR and "
-               "MASTER_PORT (scripts/launch_local.sh, srun or torchrun-style launchers set them); train.batch_size "
-               "is the global batch, shared among the ranks");
+                "Data-parallel training: one process per rank, placed by RANK, WORLD_SIZE, MASTER_ADDR and "
+                "MASTER_PORT (scripts/launch_local.sh, srun or torchrun-style launchers set them); train.batch_size "
+                "is the global batch, shared among the ranks");
   sub->add_option("--dist-timeout", cmd->dist_timeout,
                   "Seconds a rank waits for the others (joining, each exchange) before it stops with an error")
       ->check(CLI::Range(1.0, 86400.0));

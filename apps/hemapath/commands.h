@@ -19,6 +19,10 @@ struct GlobalOptions {
 /// Applies --verbose/--quiet; call first in every subcommand.
 void apply_global(const GlobalOptions& global);
 
+/// `message` as it names `path`, prefixed with the path when it does not (errors from deeper
+/// down may not), for reporting one input of a batch.
+std::string naming(const std::string& path, const std::string& message);
+
 /// Where and how fast the model runs: --threads and --device, plus --batch-size and
 /// --workers for commands that run inference over image sets.
 struct ComputeFlags {

@@ -11,6 +11,11 @@
 #include "hemapath/core/progress.h"
 
 namespace hemapath::cli {
+
+std::string naming(const std::string& path, const std::string& message) {
+  return message.find(path) == std::string::npos ? "'" + path + "': " + message : message;
+}
+
 void apply_global(const GlobalOptions& global) {
   if (global.verbose && global.quiet) throw InputError("--verbose and --quiet cannot be used together");
   set_verbosity(global.verbose ? Verbosity::verbose : global.quiet ? Verbosity::quiet : Verbosity::normal);

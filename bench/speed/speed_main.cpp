@@ -226,7 +226,9 @@ int main(int argc, char** argv) {
   CLI::App app{"hemapath speed benchmark (run through bench/run)"};
   std::string mode;
   Args a;
-  app.add_option("mode", mode, "peak, forward or train")->required()->check(CLI::IsMember({"peak", "forward", "train", "hpm", "compare"}));
+  app.add_option("mode", mode, "peak, forward or train")
+      ->required()
+      ->check(CLI::IsMember({"peak", "forward", "train", "hpm", "compare"}));
   app.add_option("--arch", a.arch);
   app.add_option("--weights", a.weights);
   app.add_option("--batch", a.batch);
@@ -248,7 +250,8 @@ int main(int argc, char** argv) {
                             : mode == "compare" ? compare_classifiers(a)
                                                 : write_model_file(a);
     result.update({{"side", "hemapath"}, {"mode", mode}, {"threads", torch::get_num_threads()}});
-    if (mode != "peak" && mode != "compare") result.update({{"arch", a.arch}, {"batch", a.batch}, {"size", a.size}, {"device", a.device}});
+    if (mode != "peak" && mode != "compare")
+      result.update({{"arch", a.arch}, {"batch", a.batch}, {"size", a.size}, {"device", a.device}});
     std::cout << result.dump() << std::endl;
   } catch (const std::exception& e) {
     std::cerr << "hemapath_speed " << mode << ": " << e.what() << "\n";

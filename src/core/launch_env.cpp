@@ -18,8 +18,8 @@ std::optional<std::string> variable(const char* name) {
 int integer_variable(const char* name, const std::string& text, long min, long max) {
   char* end = nullptr;
   const long value = std::strtol(text.c_str(), &end, 10);
-  HP_CHECK(end && *end == '\0' && value >= min && value <= max, ConfigError, "environment variable ", name, "='",
-           text, "': expected an integer in ", min, "..", max);
+  HP_CHECK(end && *end == '\0' && value >= min && value <= max, ConfigError, "environment variable ", name, "='", text,
+           "': expected an integer in ", min, "..", max);
   return static_cast<int>(value);
 }
 
@@ -42,7 +42,8 @@ LaunchEnv launch_env_from_environment() {
   const auto local = variable("LOCAL_RANK");
   env.local_rank = local ? integer_variable("LOCAL_RANK", *local, 0, 65535) : env.rank;
   if (const auto addr = variable("MASTER_ADDR")) env.master_addr = *addr;
-  if (const auto port = variable("MASTER_PORT")) env.master_port = static_cast<uint16_t>(integer_variable("MASTER_PORT", *port, 1, 65535));
+  if (const auto port = variable("MASTER_PORT"))
+    env.master_port = static_cast<uint16_t>(integer_variable("MASTER_PORT", *port, 1, 65535));
   return env;
 }
 

@@ -6,8 +6,8 @@
 
 namespace hemapath {
 
-BatchLoader::BatchLoader(const ClassificationDataset& dataset, std::vector<size_t> order, int batch_size,
-                         bool augment, uint64_t seed, int epoch, int workers, bool drop_last, BatchPart part)
+BatchLoader::BatchLoader(const ClassificationDataset& dataset, std::vector<size_t> order, int batch_size, bool augment,
+                         uint64_t seed, int epoch, int workers, bool drop_last, BatchPart part)
     : BatchLoader(
           [&dataset](size_t i, bool augment_example, uint64_t example_seed) {
             return std::make_pair(dataset.image(i, augment_example, example_seed),
@@ -31,8 +31,8 @@ BatchLoader::BatchLoader(ExampleFn example, size_t dataset_size, std::vector<siz
     HP_CHECK(i < dataset_size, InputError, "batch order contains index ", i, " but the dataset has ", dataset_size,
              " samples");
   num_batches_ = drop_last ? order_.size() / batch_size_ : (order_.size() + batch_size_ - 1) / batch_size_;
-  HP_CHECK(part.count >= 1 && part.index >= 0 && part.index < part.count, InputError, "batch part ", part.index,
-           " of ", part.count, " is invalid");
+  HP_CHECK(part.count >= 1 && part.index >= 0 && part.index < part.count, InputError, "batch part ", part.index, " of ",
+           part.count, " is invalid");
   const size_t last_batch = num_batches_ ? std::min(batch_size_, order_.size() - (num_batches_ - 1) * batch_size_) : 0;
   HP_CHECK(num_batches_ == 0 || last_batch >= size_t(part.count), InputError, "a batch of ", last_batch,
            " samples cannot be split among ", part.count, " parts: every part needs at least one");

@@ -58,14 +58,10 @@ SlideBatchCounts write_slide_batch_summary(const BatchLedger& ledger, const std:
     rows.push_back({{"slide", slides[i]}, {"status", state_name(status[i].state)}, {"error", status[i].error}});
   }
   csv.write((fs::path(out_dir) / "summary.csv").string());
-  const nlohmann::json summary = {{"slides", slides.size()},
-                                  {"finished", counts.finished},
-                                  {"failed", counts.failed},
-                                  {"pending", counts.pending},
-                                  {"tiles_with_tissue", tiles},
-                                  {"cells", cells},
-                                  {"class_area_um2", areas},
-                                  {"per_slide", rows}};
+  const nlohmann::json summary = {{"slides", slides.size()},    {"finished", counts.finished},
+                                  {"failed", counts.failed},    {"pending", counts.pending},
+                                  {"tiles_with_tissue", tiles}, {"cells", cells},
+                                  {"class_area_um2", areas},    {"per_slide", rows}};
   write_text_atomic(fs::path(out_dir) / "summary.json", summary.dump(2) + "\n");
   return counts;
 }

@@ -37,9 +37,12 @@ std::vector<std::string> read_input_list(const std::string& path) {
 
 const char* state_name(InputState state) {
   switch (state) {
-    case InputState::finished: return "finished";
-    case InputState::failed: return "error";
-    case InputState::pending: return "pending";
+    case InputState::finished:
+      return "finished";
+    case InputState::failed:
+      return "error";
+    case InputState::pending:
+      return "pending";
   }
   return "pending";
 }

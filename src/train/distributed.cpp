@@ -35,9 +35,9 @@ void guarded(const LaunchEnv& env, const std::string& what, F&& step) {
   try {
     step();
   } catch (const c10::Error& e) {
-    throw Error(detail::concat("distributed run, rank ", env.rank, " of ", env.world_size, ": ", what,
-                               " failed (another worker has probably stopped: see its log): ",
-                               first_line(e.what_without_backtrace())));
+    throw Error(detail::concat(
+        "distributed run, rank ", env.rank, " of ", env.world_size, ": ", what,
+        " failed (another worker has probably stopped: see its log): ", first_line(e.what_without_backtrace())));
   } catch (const std::exception& e) {
     throw Error(detail::concat("distributed run, rank ", env.rank, " of ", env.world_size, ": ", what,
                                " failed (another worker has probably stopped: see its log): ", first_line(e.what())));
@@ -180,9 +180,7 @@ std::vector<double> DistributedGroup::sum(const std::vector<double>& values) {
 }
 
 void DistributedGroup::barrier() {
-  guarded(env_, "waiting for the other ranks", [&] {
-    backend_->group->barrier()->wait(timeout_);
-  });
+  guarded(env_, "waiting for the other ranks", [&] { backend_->group->barrier()->wait(timeout_); });
 }
 
 }  // namespace hemapath

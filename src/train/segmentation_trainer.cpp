@@ -91,8 +91,8 @@ struct PassTotals {
 // With a group, each rank runs its part of every batch and the gradients are averaged over
 // the ranks before the step.
 PassTotals train_one_pass(SegmenterImpl& model, torch::optim::Optimizer& optimizer, BatchLoader& loader,
-                          const SegmentationLossConfig& loss_config, const c10::Device& device,
-                          DistributedGroup* group, Progress& progress, int epoch) {
+                          const SegmentationLossConfig& loss_config, const c10::Device& device, DistributedGroup* group,
+                          Progress& progress, int epoch) {
   const auto start = std::chrono::steady_clock::now();
   const std::vector<torch::Tensor> parameters = model.parameters();
   PassTotals t;

@@ -97,29 +97,26 @@ TrainConfig TrainConfig::from_config(const ConfigNode& root, const std::string& 
 }
 
 nlohmann::json TrainConfig::to_json() const {
-  return {{"task", "classification"},
-          {"seed", seed},
-          {"data",
-           {{"spec", data.to_json()},
-            {"split", split.to_json()},
-            {"crop", crop.to_json()},
-            {"workers", workers}}},
-          {"model", {{"arch", arch}, {"dropout", model.dropout}, {"extra", model.extra}, {"pretrained", pretrained}}},
-          {"normalization", normalization.to_json()},
-          {"augment", augment.to_json()},
-          {"train",
-           {{"epochs", epochs},
-            {"batch_size", batch_size},
-            {"micro_batches", micro_batches},
-            {"label_smoothing", label_smoothing},
-            {"bn_recalibration", bn_recalibration},
-            {"imbalance", imbalance},
-            {"monitor", monitor},
-            {"early_stop_patience", early_stop_patience},
-            {"optimizer", optimizer.to_json()},
-            {"schedule", schedule.to_json()},
-            {"freeze", freeze.to_json()},
-            {"loss_head", loss_head.to_json()}}}};
+  return {
+      {"task", "classification"},
+      {"seed", seed},
+      {"data", {{"spec", data.to_json()}, {"split", split.to_json()}, {"crop", crop.to_json()}, {"workers", workers}}},
+      {"model", {{"arch", arch}, {"dropout", model.dropout}, {"extra", model.extra}, {"pretrained", pretrained}}},
+      {"normalization", normalization.to_json()},
+      {"augment", augment.to_json()},
+      {"train",
+       {{"epochs", epochs},
+        {"batch_size", batch_size},
+        {"micro_batches", micro_batches},
+        {"label_smoothing", label_smoothing},
+        {"bn_recalibration", bn_recalibration},
+        {"imbalance", imbalance},
+        {"monitor", monitor},
+        {"early_stop_patience", early_stop_patience},
+        {"optimizer", optimizer.to_json()},
+        {"schedule", schedule.to_json()},
+        {"freeze", freeze.to_json()},
+        {"loss_head", loss_head.to_json()}}}};
 }
 
 }  // namespace hemapath

@@ -324,8 +324,8 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
     double value = -record.train_loss;
     nlohmann::json metrics = {{"train_loss", record.train_loss}, {"train_accuracy", record.train_accuracy}};
     if (!split.val.empty()) {
-      EvalResult val = evaluate_split(*model, dataset, split.val, data.class_names, config.batch_size,
-                                      options.device, std::max(1, config.workers), group);
+      EvalResult val = evaluate_split(*model, dataset, split.val, data.class_names, config.batch_size, options.device,
+                                      std::max(1, config.workers), group);
       record.val_loss = val.loss;
       record.val_accuracy = val.report.accuracy;
       record.val_macro_f1 = val.report.macro_f1;

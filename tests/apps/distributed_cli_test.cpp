@@ -28,8 +28,8 @@ std::vector<std::string> rank_env(int rank, int world, int port) {
 int test_port(int offset) { return 20000 + static_cast<int>(getpid() % 20000) + offset; }
 
 std::string launch(int ranks, const std::string& args) {
-  return "bash '" + (test::source_dir() / "scripts" / "launch_local.sh").string() + "' " + std::to_string(ranks) +
-         " " + std::string(HEMAPATH_CLI) + " " + args;
+  return "bash '" + (test::source_dir() / "scripts" / "launch_local.sh").string() + "' " + std::to_string(ranks) + " " +
+         std::string(HEMAPATH_CLI) + " " + args;
 }
 
 // Largest |difference| between the parameters of two classifier files of one architecture.
@@ -48,16 +48,16 @@ TEST(DistributedTrain, TwoRanksEndWithTheWeightsOfOneProcessOnTheSameGlobalBatch
   test::ScratchDir dir;
   // 48 images, 24 to train on: three global batches of 7, augmented, split 3 + 4 between the
   // ranks, so each rank's gradient must count by its share.
-  const std::string config = test::write_tiny_wbc_config(
-      dir.path(), 12, "{epochs: 1, batch_size: 7, optimizer: {name: adamw, lr: 0.01}}",
-      "{hflip: true, vflip: true, rotate_degrees: 90}", kTinyModel);
+  const std::string config =
+      test::write_tiny_wbc_config(dir.path(), 12, "{epochs: 1, batch_size: 7, optimizer: {name: adamw, lr: 0.01}}",
+                                  "{hflip: true, vflip: true, rotate_degrees: 90}", kTinyModel);
   const std::string common = " --config '" + config + "' --threads 1";
   // One process running each global batch as the two ranks' halves (BatchNorm sees each half
   // alone, as each rank does).
   auto one = test::run_cli("train" + common + " --out '" + (dir / "one") + "' --set train.micro_batches=2");
   ASSERT_EQ(one.exit_code, 0) << one.output;
   auto two = test::run_shell("MASTER_PORT=" + std::to_string(test_port(0)) + " " +
-                       launch(2, "train" + common + " --out '" + (dir / "two") + "' --distributed"));
+                             launch(2, "train" + common + " --out '" + (dir / "two") + "' --distributed"));
   ASSERT_EQ(two.exit_code, 0) << two.output;
   EXPECT_TRUE(contains(two.output, "[rank 0] trained separable_cnn on 24 images")) << two.output;
   EXPECT_FALSE(contains(two.output, "[rank 1] trained")) << two.output;  // rank 0 reports
@@ -90,9 +90,10 @@ TEST(DistributedTrain, TwoRanksEndWithTheWeightsOfOneProcessOnTheSameGlobalBatch
 
 TEST(DistributedTrain, AKilledRankStopsTheOtherWithAClearErrorAndTheRunResumes) {
   test::ScratchDir dir;
-  const std::string config = test::write_tiny_wbc_config(dir.path(), 8, "{epochs: 40, batch_size: 4}", "{}", kTinyModel);
-  const std::vector<std::string> args{"train", "--config", config, "--out", dir / "run", "--threads", "1",
-                                      "--distributed", "--dist-timeout", "60"};
+  const std::string config =
+      test::write_tiny_wbc_config(dir.path(), 8, "{epochs: 40, batch_size: 4}", "{}", kTinyModel);
+  const std::vector<std::string> args{"train",     "--config", config,          "--out",          dir / "run",
+                                      "--threads", "1",        "--distributed", "--dist-timeout", "60"};
   const int port = test_port(1);
   const pid_t rank0 = test::spawn_cli(args, rank_env(0, 2, port), dir / "rank0.log");
   const pid_t rank1 = test::spawn_cli(args, rank_env(1, 2, port), dir / "rank1.log");
@@ -116,9 +117,9 @@ TEST(DistributedTrain, AKilledRankStopsTheOtherWithAClearErrorAndTheRunResumes) 
   EXPECT_TRUE(contains(log, "another worker has probably stopped")) << log;
 
   // The run goes on from its last checkpoint to the end.
-  auto resumed = test::run_shell("MASTER_PORT=" + std::to_string(test_port(2)) + " " +
-                           launch(2, "train --config '" + config + "' --out '" + (dir / "run") +
-                                         "' --threads 1 --distributed --resume"));
+  auto resumed = test::run_shell(
+      "MASTER_PORT=" + std::to_string(test_port(2)) + " " +
+      launch(2, "train --config '" + config + "' --out '" + (dir / "run") + "' --threads 1 --distributed --resume"));
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_TRUE(contains(resumed.output, "info [train] resuming at epoch")) << resumed.output;
   const std::string history = test::read_text(dir.path() / "run" / "log.csv");
@@ -135,8 +136,9 @@ TEST(DistributedTrain, MissingOrLonelyRanksAreNamedNotWaitedForForever) {
   }
   // Rank 0 of 2 alone: the rendezvous gives up after --dist-timeout.
   const auto start = std::chrono::steady_clock::now();
-  const pid_t lonely = test::spawn_cli({"train", "--config", config, "--out", dir / "b", "--distributed", "--dist-timeout", "3"},
-                                 rank_env(0, 2, test_port(3)), dir / "lonely.log");
+  const pid_t lonely =
+      test::spawn_cli({"train", "--config", config, "--out", dir / "b", "--distributed", "--dist-timeout", "3"},
+                      rank_env(0, 2, test_port(3)), dir / "lonely.log");
   const int code = test::wait_exit(lonely, 60);
   const std::string log = test::read_text(dir / "lonely.log");
   EXPECT_EQ(code, 1) << log;
@@ -155,9 +157,9 @@ TEST(DistributedTrain, SegmentationTrainsOnTwoRanksWithRankZeroWriting) {
                    "model: {arch: unet, extra: {depth: 2, width: 8}}\n"
                    "normalization: {mode: standardize}\n"
                    "train: {epochs: 2, batch_size: 4, optimizer: {name: adam, lr: 0.01}}\n");
-  const auto r = test::run_shell("MASTER_PORT=" + std::to_string(test_port(4)) + " " +
-                                 launch(2, "train --threads 1 --config '" + (dir / "seg.yaml") + "' --out '" +
-                                               (dir / "run") + "' --distributed"));
+  const auto r = test::run_shell(
+      "MASTER_PORT=" + std::to_string(test_port(4)) + " " +
+      launch(2, "train --threads 1 --config '" + (dir / "seg.yaml") + "' --out '" + (dir / "run") + "' --distributed"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(contains(r.output, "[rank 0] trained unet on 3 images")) << r.output;
   EXPECT_FALSE(contains(r.output, "[rank 1] trained")) << r.output;

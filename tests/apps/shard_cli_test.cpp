@@ -57,7 +57,8 @@ TEST(ShardCli, FourAnalyzeShardsTakeTwentySmearsOnceAndMergeToTheSingleRunsSumma
   }
   EXPECT_EQ(all.size(), 20u);
   EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 20u);  // none twice
-  EXPECT_EQ(without_seconds(dir.path() / "sharded" / "summary.csv"), without_seconds(dir.path() / "single" / "summary.csv"));
+  EXPECT_EQ(without_seconds(dir.path() / "sharded" / "summary.csv"),
+            without_seconds(dir.path() / "single" / "summary.csv"));
 
   // Re-running a finished shard touches nothing.
   const fs::path overlay = dir.path() / "sharded" / "BloodImage_00001" / "overlay.png";
@@ -73,9 +74,9 @@ TEST(ShardCli, FourAnalyzeShardsTakeTwentySmearsOnceAndMergeToTheSingleRunsSumma
     std::snprintf(stem, sizeof stem, "BloodImage_%05d", k);
     fs::remove_all(dir.path() / "sharded" / stem);
   }
-  const pid_t worker =
-      test::spawn_cli({"analyze", images, "--threads", "1", "--plan", "eager", "--shard", "2/4", "--out", dir / "sharded"},
-                      {}, dir / "killed.log");
+  const pid_t worker = test::spawn_cli(
+      {"analyze", images, "--threads", "1", "--plan", "eager", "--shard", "2/4", "--out", dir / "sharded"}, {},
+      dir / "killed.log");
   ASSERT_GT(worker, 0);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (!fs::exists(dir.path() / "sharded" / "BloodImage_00002" / "summary.json") &&
@@ -95,7 +96,8 @@ TEST(ShardCli, FourAnalyzeShardsTakeTwentySmearsOnceAndMergeToTheSingleRunsSumma
   EXPECT_EQ(analysed(rerun.output).size(), 5 - finished_before_kill) << rerun.output;
   EXPECT_TRUE(contains(rerun.output, "merged summary of all 20 inputs: 20 finished, 0 failed, 0 pending"))
       << rerun.output;
-  EXPECT_EQ(without_seconds(dir.path() / "sharded" / "summary.csv"), without_seconds(dir.path() / "single" / "summary.csv"));
+  EXPECT_EQ(without_seconds(dir.path() / "sharded" / "summary.csv"),
+            without_seconds(dir.path() / "single" / "summary.csv"));
 }
 
 TEST(ShardCli, AFailedInputIsReportedInTheMergedSummaryAndRetried) {
@@ -137,7 +139,8 @@ TEST(ShardCli, SlideShardsSegmentEachSlideOnceIntoAMergedSummary) {
   test::write_file(dir / "slides.txt", "# three smears\n" + list);
   const std::string model = (test::source_dir() / "models" / "rbc_unet.hpm").string();
   const std::string common = "slide segment --list '" + (dir / "slides.txt") + "' --model '" + model +
-                             "' --slide-mpp 0.25 --min-tissue 0 --threads 1 --thumbnail-size 256 --out '" + (dir / "out") + "'";
+                             "' --slide-mpp 0.25 --min-tissue 0 --threads 1 --thumbnail-size 256 --out '" +
+                             (dir / "out") + "'";
   std::multiset<std::string> segmented;
   for (int i = 0; i < 2; ++i) {
     const auto r = test::run_cli(common + " --shard " + std::to_string(i) + "/2");

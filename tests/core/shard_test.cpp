@@ -25,7 +25,8 @@ class ScopedEnv {
     value ? ::setenv(name, value, 1) : ::unsetenv(name);
   }
   ~ScopedEnv() {
-    for (const auto& [name, value] : saved_) value ? ::setenv(name.c_str(), value->c_str(), 1) : ::unsetenv(name.c_str());
+    for (const auto& [name, value] : saved_)
+      value ? ::setenv(name.c_str(), value->c_str(), 1) : ::unsetenv(name.c_str());
   }
 
  private:

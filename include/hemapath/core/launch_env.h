@@ -9,9 +9,9 @@
 namespace hemapath {
 
 struct LaunchEnv {
-  int rank = 0;        ///< 0 .. world_size-1; rank 0 writes checkpoints and logs
-  int world_size = 1;  ///< number of worker processes
-  int local_rank = 0;  ///< rank among the workers on this host (picks the GPU)
+  int rank = 0;                           ///< 0 .. world_size-1; rank 0 writes checkpoints and logs
+  int world_size = 1;                     ///< number of worker processes
+  int local_rank = 0;                     ///< rank among the workers on this host (picks the GPU)
   std::string master_addr = "127.0.0.1";  ///< host of rank 0, where the rendezvous store listens
   uint16_t master_port = 29500;
 };

@@ -42,12 +42,12 @@ using ExampleFn = std::function<std::pair<torch::Tensor, torch::Tensor>(size_t i
 /// (max(2, 2*workers)); workers <= 0 assembles in next() on the calling thread. Sample
 /// augmentation seeds are derive_seed(seed, {epoch, position in order}), so batches are
 /// identical whatever the thread count or timing, and a `part` of a batch holds exactly the
-/// rows, augmented alike, that it holds in the whole batch. An exception while assembling a batch is
-/// rethrown from the next() that would have returned it.
+/// rows, augmented alike, that it holds in the whole batch. An exception while assembling a
+/// batch is rethrown from the next() that would have returned it.
 class BatchLoader {
  public:
-  BatchLoader(const ClassificationDataset& dataset, std::vector<size_t> order, int batch_size,
-              bool augment, uint64_t seed, int epoch, int workers, bool drop_last = false, BatchPart part = {});
+  BatchLoader(const ClassificationDataset& dataset, std::vector<size_t> order, int batch_size, bool augment,
+              uint64_t seed, int epoch, int workers, bool drop_last = false, BatchPart part = {});
   /// Batches of any data set of `dataset_size` examples served by `example` (whose images, and
   /// targets, must have one shape within a batch to be stacked).
   BatchLoader(ExampleFn example, size_t dataset_size, std::vector<size_t> order, int batch_size, bool augment,
