@@ -199,9 +199,7 @@ void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
   HP_CHECK(cmd.white_overlap >= 0 && cmd.white_overlap <= 1, ConfigError, "--white-overlap must be in [0, 1]");
   HP_CHECK(cmd.red_scale >= 0.05 && cmd.red_scale <= 20, ConfigError, "--red-scale must be in [0.05, 20], got ",
            cmd.red_scale);
-  std::vector<std::string> given = cmd.inputs;
-  if (!cmd.list.empty())
-    for (auto& path : read_input_list(cmd.list)) given.push_back(std::move(path));
+  const std::vector<std::string> given = with_listed(cmd.inputs, cmd.list);
   HP_CHECK(!given.empty(), InputError, "no inputs: give smear images or folders, or --list FILE");
   const std::vector<Input> inputs = gather_inputs(given);
   // A sharded run takes its share of the list and skips what an earlier run finished.
@@ -210,15 +208,10 @@ void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
   HP_CHECK(!sharded || (cmd.points.empty() && cmd.wbc_labels.empty() && cmd.wbc_masks.empty()), ConfigError,
            "--points, --wbc-labels and --wbc-masks score one whole run: use them without --shard");
   const BatchLedger ledger(cmd.out, "summary.json");
-  std::vector<size_t> todo;
-  size_t already_finished = 0;
-  for (size_t k = 0; k < inputs.size(); ++k) {
-    if (!shard.takes(k)) continue;
-    if (sharded && ledger.status(inputs[k].path).state == InputState::finished)
-      ++already_finished;
-    else
-      todo.push_back(k);
-  }
+  std::vector<std::string> paths;
+  for (const Input& input : inputs) paths.push_back(input.path);
+  const ShardWork work = ledger.shard_work(paths, shard, /*skip_finished=*/sharded);
+  const std::vector<size_t>& todo = work.todo;
   SmearOptions options;
   options.inference = cmd.compute.inference();
   options.batch_size = cmd.compute.batch_size;
@@ -259,7 +252,7 @@ void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
             const std::string name = fs::path(path).filename().string();
             if (sharded) ledger.clear_failure(path);
             write_smear_files(ledger.folder(path).string(), smear.rgb, smear.result, classes, name);
-            table.add(path, smear.result);
+            if (!sharded) table.add(path, smear.result);  // a sharded run merges from the files
             scoring.add(cmd, path, smear.result);
             print_result(name, smear.result, classes);
             total += smear.result.seconds;
@@ -270,8 +263,10 @@ void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
           }
         }
         logger("analyze")->error("{}", smear.problem);
-        if (sharded) ledger.record_failure(path, smear.problem);
-        table.add_failure(path, smear.problem);
+        if (sharded)
+          ledger.record_failure(path, smear.problem);
+        else
+          table.add_failure(path, smear.problem);
         failures.push_back(smear.problem);
       });
   const std::string summary_csv = (fs::path(cmd.out) / "summary.csv").string();
@@ -279,23 +274,23 @@ void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
     // The merged table of the whole list, from what every shard's folders hold now.
     const auto lock = ledger.lock();
     SmearBatchTable merged(classes);
-    size_t counts[3] = {0, 0, 0};
-    for (const Input& input : inputs) {
-      const InputStatus status = ledger.status(input.path);
-      ++counts[static_cast<int>(status.state)];
+    StatusCounts counts;
+    for (const std::string& path : paths) {
+      const InputStatus status = ledger.status(path);
+      counts.count(status.state);
       if (status.state == InputState::finished)
-        merged.add_summary(input.path, ledger.result_json(input.path));
+        merged.add_summary(path, ledger.result_json(path));
       else if (status.state == InputState::failed)
-        merged.add_failure(input.path, status.error);
+        merged.add_failure(path, status.error);
       else
-        merged.add_pending(input.path);
+        merged.add_pending(path);
     }
     merged.write(summary_csv);
     std::printf("shard %s: %zu of %zu inputs, %zu analysed now, %zu finished before, %zu failed\n",
-                shard.to_string().c_str(), todo.size() + already_finished, inputs.size(), analysed, already_finished,
+                shard.to_string().c_str(), work.taken(), inputs.size(), analysed, work.finished_before,
                 failures.size());
-    std::printf("merged summary of all %zu inputs: %zu finished, %zu failed, %zu pending\n", inputs.size(), counts[0],
-                counts[1], counts[2]);
+    std::printf("merged summary of all %zu inputs: %zu finished, %zu failed, %zu pending\n", inputs.size(),
+                counts.finished, counts.failed, counts.pending);
   } else {
     table.write(summary_csv);
     write_evaluation(scoring, cmd.out);

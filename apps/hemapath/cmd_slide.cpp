@@ -151,16 +151,11 @@ void run_segment_batch(const SegmentCommand& cmd, const std::vector<std::string>
     HP_CHECK(stems.insert(fs::path(slide).stem().string()).second, InputError, "two slides named '",
              fs::path(slide).stem().string(), "' would share a folder in ", out, ": segment them in separate runs");
   const BatchLedger ledger(out, "summary.json");
-  size_t taken = 0, finished_before = 0, segmented = 0;
+  const ShardWork work = ledger.shard_work(slides, shard, /*skip_finished=*/true);
+  size_t segmented = 0;
   std::vector<std::string> failures;
-  for (size_t k = 0; k < slides.size(); ++k) {
-    if (!shard.takes(k)) continue;
-    ++taken;
+  for (size_t k : work.todo) {
     const std::string& path = slides[k];
-    if (ledger.status(path).state == InputState::finished) {
-      ++finished_before;
-      continue;
-    }
     const fs::path folder = ledger.folder(path);
     try {
       ledger.clear_failure(path);
@@ -176,14 +171,15 @@ void run_segment_batch(const SegmentCommand& cmd, const std::vector<std::string>
       failures.push_back(message);
     }
   }
-  const SlideBatchCounts counts = write_slide_batch_summary(ledger, slides, out);
+  const StatusCounts counts = write_slide_batch_summary(ledger, slides, out);
   std::printf("shard %s: %zu of %zu slides, %zu segmented now, %zu finished before, %zu failed\n",
-              shard.to_string().c_str(), taken, slides.size(), segmented, finished_before, failures.size());
+              shard.to_string().c_str(), work.taken(), slides.size(), segmented, work.finished_before,
+              failures.size());
   std::printf(
       "merged summary of all %zu slides in %s/summary.csv and summary.json: %zu finished, %zu failed, %zu "
       "pending\n",
       slides.size(), out.c_str(), counts.finished, counts.failed, counts.pending);
-  HP_CHECK(failures.empty(), InputError, failures.size(), " of ", taken,
+  HP_CHECK(failures.empty(), InputError, failures.size(), " of ", work.taken(),
            " slides could not be segmented; the first: ", failures.front());
 }
 
@@ -193,9 +189,7 @@ void run_segment(const SegmentCommand& cmd, const GlobalOptions& global) {
   HP_CHECK(!(cmd.cells && cmd.no_cells), InputError, "--cells and --no-cells cannot be used together");
   HP_CHECK(cmd.stain.empty() || cmd.stain_reference.empty(), InputError,
            "--stain and --stain-reference cannot be used together");
-  std::vector<std::string> slides = cmd.paths;
-  if (!cmd.list.empty())
-    for (auto& path : read_input_list(cmd.list)) slides.push_back(std::move(path));
+  const std::vector<std::string> slides = with_listed(cmd.paths, cmd.list);
   HP_CHECK(!slides.empty(), InputError, "no slides: give slide paths or --list FILE");
   const bool batch = slides.size() > 1 || !cmd.shard.empty() || !cmd.list.empty();
   HP_CHECK(!batch || cmd.truth.empty(), ConfigError, "--truth scores one slide: use it with a single slide");

@@ -8,8 +8,8 @@
 namespace hemapath {
 namespace fs = std::filesystem;
 
-SlideBatchCounts write_slide_batch_summary(const BatchLedger& ledger, const std::vector<std::string>& slides,
-                                           const std::string& out_dir) {
+StatusCounts write_slide_batch_summary(const BatchLedger& ledger, const std::vector<std::string>& slides,
+                                       const std::string& out_dir) {
   const auto lock = ledger.lock();
   // Each finished slide's summary; the classes are those of the first (one model per batch).
   std::vector<InputStatus> status;
@@ -27,15 +27,15 @@ SlideBatchCounts write_slide_batch_summary(const BatchLedger& ledger, const std:
   header.push_back("error");
   CsvWriter csv(header);
 
-  SlideBatchCounts counts;
+  StatusCounts counts;
   nlohmann::json areas = nlohmann::json::object(), rows = nlohmann::json::array();
   for (const auto& name : classes) areas[name] = 0.0;
   int64_t tiles = 0, cells = 0;
   for (size_t i = 0; i < slides.size(); ++i) {
     const nlohmann::json& s = summaries[i];
     CsvRow row{slides[i], state_name(status[i].state)};
+    counts.count(status[i].state);
     if (status[i].state == InputState::finished) {
-      ++counts.finished;
       const int64_t slide_cells = s.value("cells", int64_t{0});
       row.insert(row.end(), {s.at("output_size_px").at(0).dump(), s.at("output_size_px").at(1).dump(),
                              format_number(s.at("mpp").get<double>()), s.at("tiles_with_tissue").dump(),
@@ -50,7 +50,6 @@ SlideBatchCounts write_slide_batch_summary(const BatchLedger& ledger, const std:
       tiles += s.at("tiles_with_tissue").get<int64_t>();
       cells += slide_cells;
     } else {
-      ++(status[i].state == InputState::failed ? counts.failed : counts.pending);
       row.resize(header.size() - 1);
       row.push_back(status[i].error);
     }

@@ -35,6 +35,16 @@ std::vector<std::string> read_input_list(const std::string& path) {
   return inputs;
 }
 
+std::vector<std::string> with_listed(std::vector<std::string> inputs, const std::string& list) {
+  if (!list.empty())
+    for (auto& path : read_input_list(list)) inputs.push_back(std::move(path));
+  return inputs;
+}
+
+void StatusCounts::count(InputState state) {
+  ++(state == InputState::finished ? finished : state == InputState::failed ? failed : pending);
+}
+
 const char* state_name(InputState state) {
   switch (state) {
     case InputState::finished:
@@ -60,6 +70,19 @@ InputStatus BatchLedger::status(const std::string& input) const {
   std::string message;
   std::getline(in, message);
   return {InputState::failed, message};
+}
+
+ShardWork BatchLedger::shard_work(const std::vector<std::string>& inputs, const Shard& shard,
+                                  bool skip_finished) const {
+  ShardWork work;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    if (!shard.takes(k)) continue;
+    if (skip_finished && status(inputs[k]).state == InputState::finished)
+      ++work.finished_before;
+    else
+      work.todo.push_back(k);
+  }
+  return work;
 }
 
 nlohmann::json BatchLedger::result_json(const std::string& input) const {

@@ -3,6 +3,7 @@
 #include "hemapath/core/error.h"
 #include "hemapath/core/log.h"
 #include "hemapath/models/model_file.h"
+#include "hemapath/train/distributed.h"
 #include "hemapath/train/freezing.h"
 
 namespace hemapath {
@@ -53,6 +54,12 @@ void EpochLoop::start(bool resume, const Normalization& normalization,
   logger("train")->info(
       "normalisation statistics from the training split: mean {:.3f} {:.3f} {:.3f}, std {:.3f} {:.3f} {:.3f}", mean[0],
       mean[1], mean[2], stdev[0], stdev[1], stdev[2]);
+}
+
+void EpochLoop::join(DistributedGroup* group, uint64_t seed) {
+  if (!group) return;
+  writes_files_ = group->is_main();
+  group->start_training(model_, seed, progress_.next_epoch);
 }
 
 double EpochLoop::begin_epoch(int epoch) {

@@ -177,11 +177,10 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
     return images;
   });
   DistributedGroup* group = options.group;
-  const bool writes_files = !group || group->is_main();
-  loop.set_writes_files(writes_files);
-  const BatchPart rank_part = group ? BatchPart{group->rank(), group->world_size()} : BatchPart{};
+  loop.join(group, config.seed);
+  const bool writes_files = loop.writes_files();
+  const BatchPart rank_part = group ? group->batch_part() : BatchPart{};
   const TrainingProgress& state = loop.progress();
-  if (group) group->start_training(*model, config.seed, state.next_epoch);
   dataset.set_normalization(state.normalization);
 
   if (writes_files) {

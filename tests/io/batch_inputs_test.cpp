@@ -51,6 +51,24 @@ TEST(BatchLedger, ResultFileMarksFinishedAndErrorFileFailed) {
   EXPECT_THROW(ledger.result_json(input), InputError);
 }
 
+TEST(BatchLedger, ShardWorkSkipsOnlyWhatIsFinishedWhenAsked) {
+  test::ScratchDir dir;
+  const BatchLedger ledger(dir.path(), "summary.json");
+  const std::vector<std::string> inputs{"/s/a.svs", "/s/b.svs", "/s/c.svs", "/s/d.svs", "/s/e.svs"};
+  test::write_file(ledger.result("/s/c.svs").string(), "{}");
+  ledger.record_failure("/s/a.svs", "broken");
+  const ShardWork work = ledger.shard_work(inputs, {0, 2}, /*skip_finished=*/true);
+  EXPECT_EQ(work.todo, (std::vector<size_t>{0, 4}));  // the failed one is tried again
+  EXPECT_EQ(work.finished_before, 1u);
+  EXPECT_EQ(work.taken(), 3u);
+  EXPECT_EQ(ledger.shard_work(inputs, {0, 2}, false).todo, (std::vector<size_t>{0, 2, 4}));
+  StatusCounts counts;
+  for (const auto& input : inputs) counts.count(ledger.status(input).state);
+  EXPECT_EQ(counts.finished, 1u);
+  EXPECT_EQ(counts.failed, 1u);
+  EXPECT_EQ(counts.pending, 3u);
+}
+
 TEST(FileLock, SecondHolderWaitsForTheFirst) {
   test::ScratchDir dir;
   const BatchLedger ledger(dir.path(), "summary.json");

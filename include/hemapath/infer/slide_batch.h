@@ -11,15 +11,11 @@
 
 namespace hemapath {
 
-struct SlideBatchCounts {
-  size_t finished = 0, failed = 0, pending = 0;
-};
-
 /// Writes <out>/summary.csv (slide, status, output_width_px, output_height_px, mpp,
 /// tiles_with_tissue, cells, area_um2_<class> per class, seconds, error) and <out>/summary.json
 /// (counts by status, totals of tiles, cells and area per class, and every slide's status)
 /// over `slides`, holding the ledger's lock. Returns the counts by status.
-SlideBatchCounts write_slide_batch_summary(const BatchLedger& ledger, const std::vector<std::string>& slides,
-                                           const std::string& out_dir);
+StatusCounts write_slide_batch_summary(const BatchLedger& ledger, const std::vector<std::string>& slides,
+                                       const std::string& out_dir);
 
 }  // namespace hemapath

@@ -16,6 +16,7 @@
 #include <torch/torch.h>
 
 #include "hemapath/core/launch_env.h"
+#include "hemapath/data/batch_loader.h"
 
 namespace hemapath {
 
@@ -33,6 +34,8 @@ class DistributedGroup {
   int world_size() const { return env_.world_size; }
   /// Rank 0: the one that writes checkpoints, models and logs.
   bool is_main() const { return env_.rank == 0; }
+  /// This rank's part of every global batch.
+  BatchPart batch_part() const { return {env_.rank, env_.world_size}; }
 
   /// Copies rank 0's parameters and buffers into every rank's `module`, so all start equal
   /// whatever each initialised or loaded.

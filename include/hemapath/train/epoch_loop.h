@@ -19,6 +19,8 @@
 
 namespace hemapath {
 
+class DistributedGroup;
+
 /// InputError when `out_dir` is empty, or holds a run and `resume` is false. Trainers call it
 /// before reading any data, so a wrong folder costs nothing.
 void check_run_folder(const std::string& out_dir, bool resume);
@@ -41,9 +43,12 @@ class EpochLoop {
   const std::filesystem::path& dir() const { return dir_; }
   std::filesystem::path best_path() const { return dir_ / "best.hpm"; }
   std::filesystem::path last_path() const { return dir_ / "last.hpm"; }
-  /// Off on the ranks of a distributed run other than rank 0: they keep the same loop state
-  /// but write no model files or checkpoints.
-  void set_writes_files(bool writes) { writes_files_ = writes; }
+  /// For a distributed run, after start(): every rank starts from rank 0's weights with its
+  /// own random stream (DistributedGroup::start_training), and only rank 0 writes model files
+  /// and checkpoints; the others keep the same loop state. Nothing with a null `group`.
+  void join(DistributedGroup* group, uint64_t seed);
+  /// Whether this process writes the run folder (one process, or rank 0).
+  bool writes_files() const { return writes_files_; }
   /// Whether 0-based `epoch` is still to run.
   bool runs(int epoch) const { return epoch < epochs_ && !progress_.stopped_early; }
 
