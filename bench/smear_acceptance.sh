@@ -4,7 +4,8 @@
 #   2. the red-cell U-Net, the red-cell EfficientNet-B0 and the small white-cell U-Net;
 #   3. the red-cell classifier on the held-out crops (cells from the labelled points);
 #   4. `analyze` on the held-out Chula smears, scored against their points (detection, and the
-#      classes of the matched cells), and on the wbc-bccd test smears of the white-cell
+#      classes of the matched cells), again on those of them whose every cell is labelled
+#      (detection precision means something only there), and on the wbc-bccd test smears of the white-cell
 #      classifier's split (types against labels.csv, detection against the masks);
 #   5. 5x2 cross-validation of the red-cell classifier at a reduced budget (CV_EPOCHS epochs,
 #      default 3, instead of 14; groups = source smears).
@@ -49,6 +50,16 @@ models=(--model-rbc-seg "$out/models/rbc_unet.hpm" --model-rbc-cls "$out/models/
         --model-wbc-seg "$out/models/wbc_unet.hpm" --model-wbc-cls models/wbc_separable_cnn.hpm)
 $hemapath analyze "$out/rbc_points/test/images" --points $data/rbc-chula/labels "${models[@]}" \
   --threads "$threads" --out "$out/analyze_chula_test" | tail -n 4
+# Precision needs smears whose every cell is labelled: the held-out smears where the points'
+# cells cover at least 95% of the colour foreground clear of the image border (split.csv's
+# labelled_share, from the annotation and the colour threshold alone, not from any prediction).
+rm -rf "$out/chula_test_complete" && mkdir -p "$out/chula_test_complete"
+awk -F, -v share="${COMPLETE_SHARE:-0.95}" 'NR > 1 && $2 == "test" && $4 >= share { print $1 }' \
+  "$out/rbc_points/split.csv" | while read -r image; do
+  ln -s "$(realpath "$out/rbc_points/test/images/$image")" "$out/chula_test_complete/"
+done
+$hemapath analyze "$out/chula_test_complete" --points $data/rbc-chula/labels "${models[@]}" \
+  --threads "$threads" --out "$out/analyze_chula_test_complete" | tail -n 4
 # The white-cell classifier's test split (configs/wbc_separable_cnn.yaml, seed 1), as eval lists it.
 $hemapath eval --model models/wbc_separable_cnn.hpm --split test --threads "$threads" --out "$out/wbc_cls_test" > /dev/null
 mkdir -p "$out/wbc_test_images"

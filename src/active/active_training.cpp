@@ -72,7 +72,7 @@ std::shared_ptr<ResNetImpl> train_active_model(const TrainConfig& config, const 
   if (config.imbalance == "class_weights") {
     std::vector<int> labelled_labels;
     for (size_t i : labelled) labelled_labels.push_back(labels[i]);
-    const std::vector<double> w = class_weights(labelled_labels, num_classes);
+    const std::vector<double> w = class_weights(labelled_labels, num_classes, config.class_weight_power);
     loss_options.weight(torch::tensor(std::vector<float>(w.begin(), w.end())).to(options.device));
   }
 

@@ -1,6 +1,7 @@
 #include "hemapath/data/class_balance.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "hemapath/core/error.h"
 
@@ -21,12 +22,12 @@ std::vector<std::vector<size_t>> members(const std::vector<int>& labels, int num
 
 }  // namespace
 
-std::vector<double> class_weights(const std::vector<int>& labels, int num_classes) {
+std::vector<double> class_weights(const std::vector<int>& labels, int num_classes, double power) {
   const auto groups = members(labels, num_classes);
   std::vector<double> w(num_classes, 0.0);
   const double n = double(labels.size());
   for (int c = 0; c < num_classes; ++c)
-    if (!groups[c].empty()) w[c] = n / (double(num_classes) * double(groups[c].size()));
+    if (!groups[c].empty()) w[c] = std::pow(n / (double(num_classes) * double(groups[c].size())), power);
   return w;
 }
 

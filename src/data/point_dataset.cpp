@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include <opencv2/imgproc.hpp>
+
 #include "hemapath/core/error.h"
 #include "hemapath/core/log.h"
 #include "hemapath/data/split.h"
@@ -39,8 +41,24 @@ std::vector<AnnotatedImage> read_annotations(const PointDatasetOptions& o, int n
   return out;
 }
 
-// Writes one image's mask and crops into `root` (the temporary output folder).
-void write_image_parts(const AnnotatedImage& item, const std::string& part, const std::vector<std::string>& classes,
+// Pixels of the unlabelled regions of `cells` clear of the image border: annotators pass over
+// the cells the border cuts, so those say nothing about how completely a smear was labelled.
+size_t inner_unlabelled_pixels(const cv::Mat& cells) {
+  cv::Mat regions, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(cells == kUnlabelledCell, regions, stats, centroids, 8, CV_32S);
+  size_t pixels = 0;
+  for (int k = 1; k < n; ++k) {
+    const int left = stats.at<int>(k, cv::CC_STAT_LEFT), top = stats.at<int>(k, cv::CC_STAT_TOP);
+    const bool on_border = left == 0 || top == 0 || left + stats.at<int>(k, cv::CC_STAT_WIDTH) == cells.cols ||
+                           top + stats.at<int>(k, cv::CC_STAT_HEIGHT) == cells.rows;
+    if (!on_border) pixels += static_cast<size_t>(stats.at<int>(k, cv::CC_STAT_AREA));
+  }
+  return pixels;
+}
+
+// Writes one image's mask and crops into `root` (the temporary output folder); returns the
+// share of the labelled and inner unlabelled pixels that belong to labelled cells.
+double write_image_parts(const AnnotatedImage& item, const std::string& part, const std::vector<std::string>& classes,
                        const std::vector<bool>& cropped, const PointDatasetOptions& o, const fs::path& root,
                        CsvWriter& crops_csv, PointDatasetSummary& summary) {
   const cv::Mat rgb = read_image_rgb(item.image.string());
@@ -49,8 +67,15 @@ void write_image_parts(const AnnotatedImage& item, const std::string& part, cons
   const std::string stem = item.image.stem().string();
   write_instance_mask((root / part / "masks" / (stem + ".png")).string(), cells);
   std::vector<bool> has_pixels(points.size() + 1, false);
+  size_t labelled = 0;
   for (int y = 0; y < cells.rows; ++y)
-    for (int x = 0; x < cells.cols; ++x) has_pixels[cells.at<int>(y, x)] = true;
+    for (int x = 0; x < cells.cols; ++x) {
+      const int id = cells.at<int>(y, x);
+      if (id == kUnlabelledCell) continue;
+      has_pixels[id] = true;
+      labelled += id != 0;
+    }
+  const size_t unlabelled = inner_unlabelled_pixels(cells);
   auto& crop_counts = part == "train" ? summary.train_crops : summary.test_crops;
   for (size_t k = 0; k < points.size(); ++k) {
     summary.empty_cells += !has_pixels[k + 1];
@@ -63,6 +88,7 @@ void write_image_parts(const AnnotatedImage& item, const std::string& part, cons
     ++crop_counts[classes[p.label]];
   }
   if (part == "test") fs::copy_file(item.image, root / "test" / "images" / item.image.filename());
+  return labelled + unlabelled ? double(labelled) / double(labelled + unlabelled) : 1.0;
 }
 
 }  // namespace
@@ -92,13 +118,15 @@ PointDatasetSummary build_point_dataset(const PointDatasetOptions& o) {
     fs::create_directories(root / dir);
   PointDatasetSummary summary;
   try {
-    CsvWriter split_csv({"image", "part"});
+    CsvWriter split_csv({"image", "part", "points", "labelled_share"});
     const CsvRow crop_header{"image", "label", "source", "x", "y"};
     CsvWriter train_crops(crop_header), test_crops(crop_header);
     for (size_t i = 0; i < annotated.size(); ++i) {
       const bool test = part_of[i] == "test";
-      split_csv.add_row({annotated[i].image.filename().string(), part_of[i]});
-      write_image_parts(annotated[i], part_of[i], classes, cropped, o, root, test ? test_crops : train_crops, summary);
+      const double labelled_share =
+          write_image_parts(annotated[i], part_of[i], classes, cropped, o, root, test ? test_crops : train_crops, summary);
+      split_csv.add_row({annotated[i].image.filename().string(), part_of[i], std::to_string(annotated[i].points.size()),
+                         format_number(labelled_share)});
       (test ? summary.test_images : summary.train_images) += 1;
       (test ? summary.test_points : summary.train_points) += annotated[i].points.size();
       if ((i + 1) % 50 == 0) logger("data")->info("{} of {} images", i + 1, annotated.size());

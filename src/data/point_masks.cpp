@@ -26,8 +26,9 @@ cv::Mat colour_foreground(const cv::Mat& rgb, double max_hole_area) {
 }
 
 cv::Mat cells_from_points(const cv::Mat& rgb, const std::vector<PointLabel>& points, const PointMaskOptions& options) {
-  HP_CHECK(options.seed_radius >= 0 && options.max_radius >= 0 && options.max_hole_area >= 0, ConfigError,
-           "point mask options (seed radius, max radius, max hole area) must not be negative");
+  HP_CHECK(options.seed_radius >= 0 && options.max_radius >= 0 && options.max_hole_area >= 0 &&
+               options.unlabelled_margin >= 0,
+           ConfigError, "point mask options (seed radius, max radius, max hole area, unlabelled margin) must not be negative");
   cv::Mat foreground = colour_foreground(rgb, options.max_hole_area);
   cv::Mat markers = cv::Mat::zeros(rgb.size(), CV_32S);
   for (size_t k = 0; k < points.size(); ++k) {
@@ -48,6 +49,12 @@ cv::Mat cells_from_points(const cv::Mat& rgb, const std::vector<PointLabel>& poi
         if (d.dot(d) > limit) id = 0;
       }
   }
+  cv::Mat unlabelled = foreground & (cells == 0);
+  if (options.unlabelled_margin > 0) {
+    const int side = 2 * options.unlabelled_margin + 1;
+    cv::dilate(unlabelled, unlabelled, cv::getStructuringElement(cv::MORPH_ELLIPSE, {side, side}));
+  }
+  cells.setTo(kUnlabelledCell, unlabelled & (cells == 0));
   return cells;
 }
 

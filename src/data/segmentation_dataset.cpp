@@ -35,7 +35,7 @@ cv::Mat segmentation_target(const cv::Mat& mask, const SegmentationPair& pair, c
   HP_CHECK(mask.size() == image_size, InputError, "mask '", pair.mask_path, "' is ", mask.cols, " x ", mask.rows,
            " px but its image '", pair.image_path, "' is ", image_size.width, " x ", image_size.height,
            ": expected the same size");
-  if (spec.mask_kind == "instance") return instance_targets(mask, spec.target);
+  if (spec.mask_kind == "instance") return instance_targets(mask, spec.target, spec.unlabelled_id);
   double lo = 0, hi = 0;
   cv::minMaxLoc(mask, &lo, &hi);
   HP_CHECK(hi < static_cast<double>(spec.num_classes()), InputError, "mask '", pair.mask_path, "' holds class ",
@@ -58,6 +58,9 @@ SegmentationDataSpec SegmentationDataSpec::from_config(const ConfigNode& node, c
   s.target = node.get_choice("target", s.target, {"foreground", "boundary"});
   s.classes = node.get<std::vector<std::string>>("classes", {});
   if (node.has("context")) s.context = resolve_config_path(node.require<std::string>("context"), base_dir);
+  s.unlabelled_id = static_cast<int>(node.get_int("unlabelled_id", s.unlabelled_id, 0, 65535));
+  HP_CHECK(s.unlabelled_id == 0 || s.mask_kind == "instance", ConfigError, node.where("unlabelled_id"),
+           " is for instance masks: index masks mark unknown pixels with the loss's ignore_index");
   if (s.mask_kind == "instance") {
     const auto& implied = s.target == "boundary" ? kBoundaryClasses : kForegroundClasses;
     HP_CHECK(s.classes.empty() || s.classes.size() == implied.size(), ConfigError, node.where("classes"), " names ",
@@ -73,6 +76,7 @@ SegmentationDataSpec SegmentationDataSpec::from_config(const ConfigNode& node, c
 nlohmann::json SegmentationDataSpec::to_json() const {
   nlohmann::json j = {{"images", images}, {"masks", masks}, {"mask", mask_kind}, {"target", target}, {"classes", classes}};
   if (!context.empty()) j["context"] = context;
+  if (unlabelled_id) j["unlabelled_id"] = unlabelled_id;
   return j;
 }
 
@@ -84,6 +88,7 @@ SegmentationDataSpec SegmentationDataSpec::from_json(const nlohmann::json& j) {
   s.target = j.at("target");
   s.classes = j.at("classes").get<std::vector<std::string>>();
   s.context = j.value("context", "");
+  s.unlabelled_id = j.value("unlabelled_id", 0);
   return s;
 }
 
@@ -117,7 +122,7 @@ std::vector<SegmentationPair> list_segmentation_pairs(const SegmentationDataSpec
   return pairs;
 }
 
-cv::Mat instance_targets(const cv::Mat& instances, const std::string& target) {
+cv::Mat instance_targets(const cv::Mat& instances, const std::string& target, int unlabelled_id) {
   HP_CHECK(instances.channels() == 1 && (instances.depth() == CV_8U || instances.depth() == CV_16U), InputError,
            "instance mask: expected one 8- or 16-bit channel of cell ids");
   cv::Mat ids;  // float: morphology has no 32-bit integer form, and ids <= 65535 are exact in it
@@ -133,6 +138,7 @@ cv::Mat instance_targets(const cv::Mat& instances, const std::string& target) {
   } else {
     HP_CHECK(target == "foreground", InputError, "instance target '", target, "': expected foreground or boundary");
   }
+  if (unlabelled_id > 0) out.setTo(kUnlabelledTarget, ids == static_cast<float>(unlabelled_id));
   return out;
 }
 

@@ -60,11 +60,14 @@ CropOptions CropOptions::from_config(const ConfigNode& node) {
   o.margin = node.get_number("margin", o.margin, 0.0, 2.0);
   o.size = int(node.get_int("size", o.size, 8, 4096));
   o.mode = node.get_choice("mode", o.mode, {"pad", "resize"});
+  o.window = int(node.get_int("window", o.window, 0, 4096));
+  HP_CHECK(o.window == 0 || o.window >= 8, ConfigError, "crop.window is ", o.window,
+           ": expected 0 (the crop size) or a side of at least 8 px");
   return o;
 }
 
 nlohmann::json CropOptions::to_json() const {
-  return {{"margin", margin}, {"size", size}, {"mode", mode}};
+  return {{"margin", margin}, {"size", size}, {"mode", mode}, {"window", window}};
 }
 
 CropOptions CropOptions::from_json(const nlohmann::json& json) {

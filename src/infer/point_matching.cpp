@@ -1,5 +1,6 @@
 #include "hemapath/infer/point_matching.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -26,6 +27,27 @@ PointMatches match_points_to_cells(const cv::Mat& labels, const std::vector<Poin
     if (id > 0 && points_in_cell[id] != 1) id = 0;
   for (const auto& [id, count] : points_in_cell) out.matched += count == 1;
   out.cells = static_cast<int64_t>(instance_boxes(ids).size());
+  return out;
+}
+
+InnerCells without_border_cells(const cv::Mat& labels, const std::vector<PointLabel>& points) {
+  InnerCells out{instance_map_32s(labels, "predicted instance map").clone(), {}};
+  cv::Mat& ids = out.labels;
+  std::vector<int> border_ids;
+  for (int x = 0; x < ids.cols; ++x) border_ids.insert(border_ids.end(), {ids.at<int>(0, x), ids.at<int>(ids.rows - 1, x)});
+  for (int y = 0; y < ids.rows; ++y) border_ids.insert(border_ids.end(), {ids.at<int>(y, 0), ids.at<int>(y, ids.cols - 1)});
+  std::sort(border_ids.begin(), border_ids.end());
+  border_ids.erase(std::unique(border_ids.begin(), border_ids.end()), border_ids.end());
+  auto on_border = [&](int id) { return id > 0 && std::binary_search(border_ids.begin(), border_ids.end(), id); };
+  for (const PointLabel& p : points) {
+    const int x = static_cast<int>(std::floor(p.position.x + 0.5));
+    const int y = static_cast<int>(std::floor(p.position.y + 0.5));
+    const bool inside = x >= 0 && y >= 0 && x < ids.cols && y < ids.rows;
+    if (!inside || !on_border(ids.at<int>(y, x))) out.points.push_back(p);
+  }
+  ids.forEach<int>([&](int& id, const int*) {
+    if (on_border(id)) id = 0;
+  });
   return out;
 }
 

@@ -112,7 +112,7 @@ SmearResult SmearAnalyzer::analyze(const cv::Mat& rgb) const {
 
   start = Clock::now();
   // Crops come from the rescaled smear: the classifier learnt cells of the training smears' size.
-  const int red_side = m.red_classifier.header().crop.size;
+  const int red_side = m.red_classifier.header().crop.centred_side();
   std::vector<cv::Mat> crops;
   for (const auto& cell : red)
     crops.push_back(crop_centred(red_input, {cell.measurement.centroid_x * f, cell.measurement.centroid_y * f}, red_side));

@@ -79,6 +79,13 @@ SegmentationTrainConfig SegmentationTrainConfig::from_config(const ConfigNode& r
   c.normalization = Normalization::from_config(root.child("normalization"));
   c.augment = AugmentOptions::from_config(root.child("augment"));
   c.loss = SegmentationLossConfig::from_config(root.child("loss"));
+  if (c.data.unlabelled_id) {
+    // Pixels of unknown class must not count as background.
+    if (c.loss.ignore_index < 0) c.loss.ignore_index = kUnlabelledTarget;
+    HP_CHECK(c.loss.ignore_index == kUnlabelledTarget, ConfigError, "config '", root.source(),
+             "': key 'loss.ignore_index' is ", c.loss.ignore_index, " but data.unlabelled_id makes unknown pixels ",
+             kUnlabelledTarget, ": leave it out or set it to ", kUnlabelledTarget);
+  }
   const size_t weights_expected = static_cast<size_t>(c.output_channels());
   HP_CHECK(c.loss.class_weights.empty() || c.loss.class_weights.size() == weights_expected, ConfigError,
            "config '", root.source(), "': key 'loss.class_weights' has ", c.loss.class_weights.size(),

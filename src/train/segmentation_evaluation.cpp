@@ -17,6 +17,9 @@ double finite_or_zero(double v) { return std::isfinite(v) ? v : 0; }
 
 nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
+// The truth value the figures skip: the unknown pixels of partly labelled masks.
+int ignored_target(const SegmentationDataSpec& spec) { return spec.unlabelled_id ? kUnlabelledTarget : -1; }
+
 }  // namespace
 
 double foreground_mean_iou(const SegmentationConfusion& confusion) {
@@ -41,7 +44,7 @@ SegmentationValidation validate_segmenter(SegmenterImpl& model, bool binary, con
                                           const std::vector<size_t>& indices, const c10::Device& device) {
   HP_CHECK(!indices.empty(), InputError, "validation: no images to evaluate");
   const auto start = std::chrono::steady_clock::now();
-  SegmentationValidation v{SegmentationConfusion(static_cast<int>(data.num_classes())), 0};
+  SegmentationValidation v{SegmentationConfusion(static_cast<int>(data.num_classes()), ignored_target(data.spec())), 0};
   for (size_t i : indices) {
     const torch::Tensor p = segment_probabilities(model, binary, data.whole(i).first, device);
     const torch::Tensor classes = p.argmax(0).to(torch::kUInt8).contiguous();
@@ -74,18 +77,22 @@ SegmentationEvaluation evaluate_segmentation(const SegmentationPredictor& predic
   validate(instance_options);
   const auto start = std::chrono::steady_clock::now();
   SegmentationEvaluation e;
-  e.confusion = SegmentationConfusion(static_cast<int>(classes.size()));
-  const bool with_instances = spec.mask_kind == "instance";
+  e.confusion = SegmentationConfusion(static_cast<int>(classes.size()), ignored_target(spec));
+  e.foreground = SegmentationConfusion(2, ignored_target(spec));
+  // Instances are scored against fully labelled masks only: an unlabelled cell is no error.
+  const bool with_instances = spec.mask_kind == "instance" && spec.unlabelled_id == 0;
   InstanceMetricsAccumulator all_instances;
   for (const SegmentationPair& pair : pairs) {
     const cv::Mat rgb = read_image_rgb(pair.image_path);
     const cv::Mat mask = read_mask(pair.mask_path);
     const cv::Mat target = segmentation_target(mask, pair, spec, rgb.size());
     const SegmentationMaps maps = predictor.predict(rgb);
-    SegmentationConfusion one(static_cast<int>(classes.size()));
+    SegmentationConfusion one(static_cast<int>(classes.size()), ignored_target(spec));
     one.add(target, maps.classes);
     e.confusion.add(target, maps.classes);
-    e.foreground.add((target != 0) / 255, (maps.classes != 0) / 255);
+    cv::Mat foreground_truth = (target != 0) / 255, foreground_predicted = (maps.classes != 0) / 255;
+    if (spec.unlabelled_id) foreground_truth.setTo(kUnlabelledTarget, target == kUnlabelledTarget);
+    e.foreground.add(foreground_truth, foreground_predicted);
     ImageSegmentationScore score{pair.image_path, finite_or_zero(one.pixel_accuracy()), foreground_mean_iou(one), {}};
     if (with_instances) {
       const cv::Mat cells = predictor.cells(maps, instance_options);

@@ -26,6 +26,8 @@ void RedCellEvaluation::add(const SmearResult& result, const std::vector<PointLa
     if (cell.kind == CellKind::red) class_of_id[cell.measurement.id] = cell.class_index;
   const PointMatches matches = match_points_to_cells(red, points);
   detection_.add(matches, points.size());
+  const InnerCells inner = without_border_cells(red, points);
+  inner_detection_.add(match_points_to_cells(inner.labels, inner.points), inner.points.size());
   for (size_t k = 0; k < points.size(); ++k) {
     const int truth = model_index_of_point_class_.at(points[k].label);
     if (matches.cell_of_point[k] > 0 && truth >= 0) confusion_.add(truth, class_of_id[matches.cell_of_point[k]]);
@@ -38,7 +40,8 @@ std::optional<ClassificationReport> RedCellEvaluation::classes() const {
 }
 
 nlohmann::json RedCellEvaluation::to_json() const {
-  nlohmann::json out = {{"detection", detection_.to_json()}};
+  nlohmann::json out = {{"detection", detection_.to_json()},
+                        {"detection_away_from_border", inner_detection_.to_json()}};
   if (auto report = classes()) out["classes_of_matched_cells"] = report->to_json();
   return out;
 }

@@ -83,6 +83,7 @@ TrainConfig TrainConfig::from_config(const ConfigNode& root, const std::string& 
   c.label_smoothing = train.get_number("label_smoothing", c.label_smoothing, 0, 0.99);
   c.bn_recalibration = train.get<bool>("bn_recalibration", c.bn_recalibration);
   c.imbalance = train.get_choice("imbalance", c.imbalance, {"none", "class_weights", "balanced_sampling"});
+  c.class_weight_power = train.get_number("class_weight_power", c.class_weight_power, 0, 2);
   std::vector<std::string> monitors = metric_names();
   monitors.push_back("loss");
   c.monitor = train.get_choice("monitor", c.monitor, monitors);
@@ -111,6 +112,7 @@ nlohmann::json TrainConfig::to_json() const {
         {"label_smoothing", label_smoothing},
         {"bn_recalibration", bn_recalibration},
         {"imbalance", imbalance},
+        {"class_weight_power", class_weight_power},
         {"monitor", monitor},
         {"early_stop_patience", early_stop_patience},
         {"optimizer", optimizer.to_json()},

@@ -260,7 +260,7 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
   if (config.imbalance == "class_weights") {
     std::vector<int> train_labels;
     for (size_t i : split.train) train_labels.push_back(labels[i]);
-    std::vector<double> w = class_weights(train_labels, num_classes);
+    std::vector<double> w = class_weights(train_labels, num_classes, config.class_weight_power);
     class_weight = torch::tensor(std::vector<float>(w.begin(), w.end())).to(options.device);
   }
 

@@ -1,3 +1,5 @@
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "hemapath/core/error.h"
@@ -12,6 +14,10 @@ TEST(ClassWeights, InverseFrequencyByHand) {
   EXPECT_DOUBLE_EQ(w[0], 4.0 / 9);
   EXPECT_DOUBLE_EQ(w[1], 4.0 / 3);
   EXPECT_DOUBLE_EQ(w[2], 0.0);
+  const auto root = class_weights({0, 0, 0, 1}, 3, 0.5);
+  EXPECT_DOUBLE_EQ(root[0], std::sqrt(4.0 / 9));
+  EXPECT_DOUBLE_EQ(root[1], std::sqrt(4.0 / 3));
+  EXPECT_DOUBLE_EQ(root[2], 0.0);
   EXPECT_THROW(class_weights({}, 3), InputError);
   EXPECT_THROW(class_weights({0, 3}, 3), InputError);
 }

@@ -20,6 +20,10 @@ PointDatasetOptions write_smears(const test::ScratchDir& dir) {
     cv::Mat rgb(80, 120, CV_8UC3, cv::Scalar(235, 230, 225));
     cv::circle(rgb, {30, 40}, 12, cv::Scalar(210, 110, 120), cv::FILLED);
     cv::circle(rgb, {80, 40}, 12, cv::Scalar(210, 110, 120), cv::FILLED);
+    if (i == 0) {  // two cells without a point, one cut by the border (annotators skip those)
+      cv::circle(rgb, {106, 40}, 10, cv::Scalar(210, 110, 120), cv::FILLED);
+      cv::circle(rgb, {60, 78}, 10, cv::Scalar(210, 110, 120), cv::FILLED);
+    }
     write_image(dir / ("images/s" + std::to_string(i) + ".png"), rgb);
     test::write_file(dir / ("points/s" + std::to_string(i) + ".txt"), "30 40 0\n80 40 2\n");
   }
@@ -46,9 +50,24 @@ TEST(PointDataset, WritesMasksCropsAndASeededImageSplit) {
 
   const auto split = read_csv(dir / "out/split.csv");
   ASSERT_EQ(split.size(), 6u);
-  std::string test_image;
-  for (const auto& row : split)
+  EXPECT_EQ(split[0], (CsvRow{"image", "part", "points", "labelled_share"}));
+  std::string test_image, s0_part;
+  for (size_t i = 1; i < split.size(); ++i) {
+    const auto& row = split[i];
     if (row[1] == "test") test_image = row[0];
+    EXPECT_EQ(row[2], "2");
+    if (row[0] == "s0.png") {
+      s0_part = row[1];
+      // Two labelled discs of radius 12 and an inner unlabelled one of 10 (+2 px margin): 2/3.
+      EXPECT_NEAR(std::stod(row[3]), 2.0 / 3, 0.05) << row[3];
+    } else {
+      EXPECT_EQ(row[3], "1") << row[0];
+    }
+  }
+  const cv::Mat s0 = read_mask(dir / ("out/" + s0_part + "/masks/s0.png"));
+  EXPECT_EQ(s0.at<uint16_t>(40, 106), kUnlabelledCell);
+  EXPECT_EQ(s0.at<uint16_t>(76, 60), kUnlabelledCell);
+  EXPECT_EQ(s0.at<uint16_t>(5, 5), 0);
   const std::string stem = fs::path(test_image).stem().string();
   EXPECT_TRUE(fs::exists(dir / ("out/test/images/" + test_image)));
   EXPECT_TRUE(fs::exists(dir / ("out/test/masks/" + stem + ".png")));

@@ -52,8 +52,12 @@ TEST(PointMasks, EachPointGetsItsDiscAndTouchingDiscsArePartedAtTheNeck) {
   }
   const cv::Mat pair = disc_mask(discs[0]) | disc_mask(discs[1]);
   EXPECT_GT(iou(left | right, pair), 0.9);
-  // The unlabelled disc is no cell; the pale centres belong to their cells.
-  EXPECT_EQ(cv::countNonZero(disc_mask(discs[3]) & (cells != 0)), 0);
+  // The unlabelled disc is unknown, not background; the pale centres belong to their cells.
+  EXPECT_EQ(cv::countNonZero(disc_mask(discs[3]) & (cells != kUnlabelledCell)), 0);
+  const cv::Mat margin = disc_mask({discs[3].centre, discs[3].radius + 2}) & ~disc_mask(discs[3]);
+  EXPECT_GT(cv::countNonZero(margin & (cells == kUnlabelledCell)), cv::countNonZero(margin) / 2);
+  EXPECT_EQ(cells.at<int>(5, 5), 0);
+  EXPECT_EQ(cells.at<int>(100, 100), 0);
   EXPECT_EQ(cells.at<int>(60, 50), 1);
   EXPECT_EQ(cells.at<int>(40, 150), 3);
 }
@@ -70,6 +74,9 @@ TEST(PointMasks, MaxRadiusKeepsACellFromClaimingAnUnlabelledNeighbour) {
   const cv::Mat limited = cells_from_points(rgb, points, options);
   EXPECT_GT(iou(limited == 1, disc_mask(discs[0])), 0.85);
   EXPECT_LE(cv::countNonZero(limited == 1), static_cast<int>(CV_PI * 18 * 18) + 10);
+  // What the limit cut off is unknown: the blob is nobody's cell, but no background either.
+  EXPECT_GT(cv::countNonZero(disc_mask(discs[1]) & (limited == kUnlabelledCell)), 0.9 * CV_PI * 28 * 28 - 400);
+  EXPECT_EQ(cv::countNonZero(unlimited == kUnlabelledCell), 0);
 }
 
 TEST(PointMasks, APointOnBackgroundKeepsItsSeedOnly) {

@@ -48,6 +48,15 @@ TEST(SegmentationDataset, InstanceMasksBecomeForegroundOrBoundaryTargets) {
   EXPECT_EQ(boundary.at<uint8_t>(2, 2), 1);  // interior
   EXPECT_EQ(boundary.at<uint8_t>(0, 0), 0);
   EXPECT_EQ(cv::countNonZero(boundary == 1), 2 * 2);  // 3x4 cells keep a 1x2 interior each
+
+  // Cell 300 unlabelled: its pixels are unknown, and cell 7's side next to it is boundary.
+  const cv::Mat partial = instance_targets(ids, "boundary", 300);
+  EXPECT_EQ(cv::countNonZero(partial == kUnlabelledTarget), 12);
+  EXPECT_EQ(partial.at<uint8_t>(2, 4), kUnlabelledTarget);
+  EXPECT_EQ(partial.at<uint8_t>(2, 3), 2);
+  EXPECT_EQ(partial.at<uint8_t>(2, 2), 1);
+  EXPECT_EQ(partial.at<uint8_t>(0, 0), 0);
+  EXPECT_EQ(cv::countNonZero(instance_targets(ids, "foreground", 300) == 1), 12);
 }
 
 TEST(SegmentationDataset, PatchesKeepMaskAndImageAligned) {

@@ -134,6 +134,14 @@ TEST(CropOptions, ConfigAndJson) {
   const CropOptions back = CropOptions::from_json(o.to_json());
   EXPECT_EQ(back.size, 64);
   EXPECT_EQ(back.mode, "resize");
+  EXPECT_EQ(o.centred_side(), 64);  // no window: cut at the input side
+  const CropOptions windowed = CropOptions::from_json(
+      CropOptions::from_config(ConfigNode::parse("size: 96\nwindow: 64\n", "c.yaml")).to_json());
+  EXPECT_EQ(windowed.centred_side(), 64);
+  EXPECT_EQ(windowed.size, 96);
+  // A header written before windows existed reads as no window.
+  EXPECT_EQ(CropOptions::from_json({{"margin", 0}, {"size", 64}, {"mode", "resize"}}).centred_side(), 64);
+  EXPECT_THROW(CropOptions::from_config(ConfigNode::parse("window: 4\n", "c.yaml")), ConfigError);
   EXPECT_THROW(CropOptions::from_config(ConfigNode::parse("mode: crop\n", "c.yaml")), ConfigError);
   EXPECT_THROW(CropOptions::from_config(ConfigNode::parse("size: 2\n", "c.yaml")), ConfigError);
   EXPECT_THROW(CropOptions::from_config(ConfigNode::parse("margin: -0.1\n", "c.yaml")), ConfigError);

@@ -44,6 +44,23 @@ TEST(PointMatching, PointsRoundToTheirPixelAndCountErrorsAverageOverImages) {
   EXPECT_THROW(match_points_to_cells(cv::Mat::zeros(5, 5, CV_32F), {}), InputError);
 }
 
+TEST(PointMatching, BorderCellsAndTheirPointsAreLeftOutOfTheInnerScore) {
+  cv::Mat labels = three_cells();  // cells 1, 2 and 7 touch the top border
+  cv::rectangle(labels, cv::Rect(10, 25, 15, 15), cv::Scalar(4), cv::FILLED);  // clear of it
+  // A point in border cell 2, one in cell 4, one on background near the border.
+  const std::vector<PointLabel> points{{{40, 10}, 1}, {{15, 30}, 0}, {{60, 48}, 2}};
+  const InnerCells inner = without_border_cells(labels, points);
+  EXPECT_EQ(cv::countNonZero(inner.labels), 15 * 15);
+  EXPECT_EQ(inner.labels.at<int>(30, 15), 4);
+  ASSERT_EQ(inner.points.size(), 2u);
+  EXPECT_EQ(inner.points[0].label, 0);
+  EXPECT_EQ(inner.points[1].label, 2);  // on background: still a cell the detector missed
+  const PointMatches m = match_points_to_cells(inner.labels, inner.points);
+  EXPECT_EQ(m.cells, 1);
+  EXPECT_EQ(m.matched, 1);
+  EXPECT_EQ(labels.at<int>(5, 5), 1);  // the input is left alone
+}
+
 TEST(PointMatching, NoCellsNoPointsIsPerfectNotNan) {
   DetectionScore score;
   score.add(match_points_to_cells(cv::Mat::zeros(10, 10, CV_32S), {}), 0);

@@ -62,6 +62,23 @@ TEST(SegmentationConfig, DefaultsAndRoundTrip) {
   EXPECT_EQ(SegmentationTrainConfig::load(path).output_channels(), 2);
 }
 
+TEST(SegmentationConfig, UnlabelledPixelsOfInstanceMasksAreLeftOutOfTheLoss) {
+  test::ScratchDir dir;
+  const std::string path = dir / "points.yaml";
+  const std::string data = "data: {images: i, masks: m, mask: instance, target: boundary, unlabelled_id: 65535}\n";
+  test::write_file(path, "task: segmentation\n" + data + "model: {arch: unet}\n");
+  const SegmentationTrainConfig c = SegmentationTrainConfig::load(path);
+  EXPECT_EQ(c.data.unlabelled_id, 65535);
+  EXPECT_EQ(c.loss.ignore_index, kUnlabelledTarget);
+  EXPECT_EQ(SegmentationDataSpec::from_json(c.data.to_json()).unlabelled_id, 65535);
+  test::write_file(path, "task: segmentation\n" + data + "model: {arch: unet}\nloss: {ignore_index: 3}\n");
+  expect_config_error(path, "loss.ignore_index");
+  // Index masks mark unknown pixels with the ignore index itself.
+  test::write_file(path, "task: segmentation\ndata: {images: i, masks: m, classes: [a, b], unlabelled_id: 9}\n"
+                         "model: {arch: unet}\n");
+  expect_config_error(path, "unlabelled_id");
+}
+
 TEST(SegmentationConfig, BadValuesNameTheirKey) {
   test::ScratchDir dir;
   expect_config_error(write_config(dir, "loss: {class_weights: [1, 2]}\n"), "loss.class_weights");

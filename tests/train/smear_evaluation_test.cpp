@@ -40,6 +40,12 @@ TEST(RedCellEvaluation, MatchesPointsToRedCellsOnlyAndScoresTheirClasses) {
   EXPECT_EQ(d.cells, 2);
   EXPECT_EQ(d.points, 4);
   EXPECT_EQ(d.matched, 2);
+  // Both red cells touch the border: away from it, only the two points off red cells remain.
+  const DetectionScore& inner = eval.inner_detection();
+  EXPECT_EQ(inner.cells, 0);
+  EXPECT_EQ(inner.points, 2);
+  EXPECT_EQ(inner.matched, 0);
+  EXPECT_TRUE(eval.to_json().contains("detection_away_from_border"));
   const auto report = eval.classes();
   ASSERT_TRUE(report.has_value());
   EXPECT_EQ(report->confusion.total(), 2);

@@ -8,10 +8,11 @@
 
 namespace hemapath {
 
-/// Inverse-frequency class weights w_c = n / (k * n_c) (k = num_classes), classes absent
-/// from `labels` given 0. InputError when labels are empty or a label is outside
-/// [0, num_classes).
-std::vector<double> class_weights(const std::vector<int>& labels, int num_classes);
+/// Inverse-frequency class weights w_c = (n / (k * n_c))^power (k = num_classes), classes
+/// absent from `labels` given 0. power 1 balances the classes fully; 0.5 (square root) is the
+/// milder counter-weight that costs the common classes less recall. InputError when labels
+/// are empty or a label is outside [0, num_classes).
+std::vector<double> class_weights(const std::vector<int>& labels, int num_classes, double power = 1);
 
 /// An epoch's sample order (indices into `labels`) drawn with replacement so each class
 /// present is equally likely (class-balanced sampling): a class uniformly, then a sample

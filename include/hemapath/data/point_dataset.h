@@ -5,8 +5,12 @@
 ///
 /// Layout written under `out` (which must not exist; it is built in a sibling temporary folder
 /// and renamed at the end, so a failed run leaves nothing):
-///   split.csv                    image,part (train | test), one row per image
-///   train/masks/<stem>.png       16-bit instance masks (id k = the k-th line of the point file)
+///   split.csv                    image,part (train | test),points,labelled_share, one row per
+///                                image; labelled_share: the share of the mask's non-background
+///                                pixels in labelled cells, unlabelled regions touching the image
+///                                border left out (near 1: every cell clear of the border labelled)
+///   train/masks/<stem>.png       16-bit instance masks (id k = the k-th line of the point file,
+///                                65535 = foreground no point labels: data.unlabelled_id)
 ///   test/masks/<stem>.png
 ///   test/images/<image>          the held-out smears, copied, for `hemapath analyze`
 ///   crops/train/labels.csv       image,label,source,x,y (crops of the classes kept)

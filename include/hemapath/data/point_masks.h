@@ -22,7 +22,14 @@ struct PointMaskOptions {
   /// Holes of the colour foreground up to this area (px) are filled (the pale centre of a red
   /// cell, a target cell's ring); larger ones (background enclosed by a ring of cells) are kept.
   double max_hole_area = 1500;
+  /// Width (px) of the band of background around unlabelled foreground that is marked
+  /// unlabelled too: where the colour threshold may have cut a pale cell's edge short.
+  int unlabelled_margin = 2;
 };
+
+/// Id of the pixels whose cell nobody labelled (see cells_from_points): the largest a 16-bit
+/// instance mask holds, so no cell of an image can have it.
+constexpr int kUnlabelledCell = 65535;
 
 /// Foreground of a stained smear (CV_8U 0/255): pixels darker in green than the background
 /// (Otsu's threshold on the smoothed green channel, where haemoglobin and stained nuclei
@@ -31,8 +38,11 @@ cv::Mat colour_foreground(const cv::Mat& rgb, double max_hole_area);
 
 /// The cells of `points` in `rgb` as CV_32S: pixel value k + 1 is the cell of points[k]
 /// (0 = background or no labelled cell). A point whose seed another point's overwrote (two
-/// points within a seed diameter) gets no pixels. Foreground no point reaches stays
-/// background. InputError unless CV_8UC3; ConfigError for negative options.
+/// points within a seed diameter) gets no pixels. Foreground no point reaches (a cell nobody
+/// labelled, a white cell, debris), or that lies beyond `max_radius`, is kUnlabelledCell, with
+/// a margin around it: it is neither a labelled cell nor background, and a segmenter that
+/// learnt it as background would learn to miss cells. InputError unless CV_8UC3; ConfigError
+/// for negative options.
 cv::Mat cells_from_points(const cv::Mat& rgb, const std::vector<PointLabel>& points, const PointMaskOptions& options);
 
 }  // namespace hemapath

@@ -30,6 +30,10 @@ struct SegmentationDataSpec {
   /// 1 cell interior, 2 cell boundary: pixels next to another cell or the background), the
   /// target of a network that learns to keep touching cells apart.
   std::string target = "foreground";
+  /// For instance masks annotated in part (e.g. cells marked by a point on some cells only):
+  /// the id of pixels whose class nobody knows, such as a cell no one labelled. They become
+  /// kUnlabelledTarget, which the loss and the validation figures skip. 0 = every pixel labelled.
+  int unlabelled_id = 0;
   std::vector<std::string> classes;  ///< class names in index order, background first
   /// Optional folder of context patches for multi-resolution networks: for each image, a file
   /// of the same name and size centred on the same point at a coarser mpp (as `hemapath slide
@@ -63,8 +67,12 @@ cv::Mat load_segmentation_target(const SegmentationPair& pair, const Segmentatio
 cv::Mat segmentation_target(const cv::Mat& mask, const SegmentationPair& pair, const SegmentationDataSpec& spec,
                             const cv::Size& image_size);
 
-/// An instance mask (CV_16U or CV_8U ids) as class targets (CV_8U) per `target`.
-cv::Mat instance_targets(const cv::Mat& instances, const std::string& target);
+/// Class target of pixels whose class is unknown (SegmentationDataSpec::unlabelled_id).
+constexpr int kUnlabelledTarget = 255;
+
+/// An instance mask (CV_16U or CV_8U ids) as class targets (CV_8U) per `target`; pixels of
+/// `unlabelled_id` (when > 0) become kUnlabelledTarget, and cell pixels next to them boundary.
+cv::Mat instance_targets(const cv::Mat& instances, const std::string& target, int unlabelled_id = 0);
 
 /// `size` scaled by `scale`, rounded, at least 1 x 1: the size images are worked on at.
 cv::Size scaled_size(const cv::Size& size, double scale);
@@ -91,6 +99,7 @@ class SegmentationDataset {
 
   size_t size() const { return pairs_.size(); }
   int64_t num_classes() const { return spec_.num_classes(); }
+  const SegmentationDataSpec& spec() const { return spec_; }
   const SegmentationPair& pair(size_t i) const { return pairs_.at(i); }
   const cv::Mat& image(size_t i) const { return images_.at(i); }    ///< CV_8UC3 RGB, at options().scale
   const cv::Mat& target(size_t i) const { return targets_.at(i); }  ///< CV_8U class indices, at options().scale

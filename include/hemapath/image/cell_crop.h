@@ -21,8 +21,14 @@ struct CropOptions {
   /// and invents morphology the classifier would learn from.
   /// "resize": stretch to size x size.
   std::string mode = "pad";
+  /// For cells cut around a point or centroid (crop_centred, e.g. `hemapath analyze`'s red
+  /// cells): the side cut at the smear's own resolution, then resized to `size`, so that a
+  /// network can see small cells enlarged; 0 = `size` (no resizing).
+  int window = 0;
 
-  /// Reads keys margin [0, 2], size [8, 4096], mode (pad|resize); wrong values throw
+  int centred_side() const { return window > 0 ? window : size; }
+
+  /// Reads keys margin [0, 2], size [8, 4096], mode (pad|resize), window (0 or [8, 4096]); wrong values throw
   /// ConfigError. Unknown keys are left to the caller's `finish()`.
   static CropOptions from_config(const ConfigNode& node);
   nlohmann::json to_json() const;

@@ -24,6 +24,16 @@ struct PointMatches {
 /// map type.
 PointMatches match_points_to_cells(const cv::Mat& labels, const std::vector<PointLabel>& points);
 
+/// The cells of `labels` clear of the image border (cells touching it set to 0) and the points
+/// that lie outside the removed cells. Annotators pass over the cells the border cuts, so a
+/// detector's border cells are no false positives, nor a point on one a miss. InputError as
+/// match_points_to_cells.
+struct InnerCells {
+  cv::Mat labels;  ///< CV_32S
+  std::vector<PointLabel> points;
+};
+InnerCells without_border_cells(const cv::Mat& labels, const std::vector<PointLabel>& points);
+
 /// Detection counts summed over images, and the per-image count errors.
 struct DetectionScore {
   int64_t points = 0, cells = 0, matched = 0;

@@ -24,6 +24,9 @@ class RedCellEvaluation {
   RedCellEvaluation(std::vector<std::string> point_classes, std::vector<std::string> model_classes);
   void add(const SmearResult& result, const std::vector<PointLabel>& points);
   const DetectionScore& detection() const { return detection_; }
+  /// The same without the cells that touch the image border and the points in them
+  /// (without_border_cells).
+  const DetectionScore& inner_detection() const { return inner_detection_; }
   /// Classes of the matched cells against their points' classes; nullopt before any match.
   std::optional<ClassificationReport> classes() const;
   nlohmann::json to_json() const;
@@ -31,7 +34,7 @@ class RedCellEvaluation {
  private:
   std::vector<std::string> model_classes_;
   std::vector<int> model_index_of_point_class_;  // -1: not a model class
-  DetectionScore detection_;
+  DetectionScore detection_, inner_detection_;
   ConfusionMatrix confusion_;
 };
 

@@ -83,6 +83,7 @@ struct TrainConfig {
   int micro_batches = 1;
   double label_smoothing = 0;
   std::string imbalance = "none";  ///< none, class_weights, balanced_sampling
+  double class_weight_power = 1;   ///< exponent of the inverse-frequency weights (class_balance.h)
   std::string monitor = "macro_f1";  ///< validation metric that picks the best epoch
   int early_stop_patience = 0;       ///< epochs without improvement before stopping; 0 = off
   /// Re-estimate batch-norm statistics over the training images before each evaluation
