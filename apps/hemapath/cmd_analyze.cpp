@@ -155,10 +155,11 @@ void write_evaluation(const Scoring& scoring, const std::string& out) {
     evaluation["red_cells"] = scoring.red->to_json();
     evaluation["red_cells"]["images_without_point_file"] = scoring.unscored.size();
     auto print_detection = [](const char* what, const DetectionScore& d) {
-      std::printf("%s against %lld points: %lld cells, %lld matched; precision %.4f recall %.4f F1 %.4f; "
-                  "count error %.2f%% (mean absolute, per image)\n",
-                  what, static_cast<long long>(d.points), static_cast<long long>(d.cells),
-                  static_cast<long long>(d.matched), d.precision(), d.recall(), d.f1(), 100 * d.mean_count_error());
+      std::printf(
+          "%s against %lld points: %lld cells, %lld matched; precision %.4f recall %.4f F1 %.4f; "
+          "count error %.2f%% (mean absolute, per image)\n",
+          what, static_cast<long long>(d.points), static_cast<long long>(d.cells), static_cast<long long>(d.matched),
+          d.precision(), d.recall(), d.f1(), 100 * d.mean_count_error());
     };
     print_detection("red-cell detection", scoring.red->detection());
     print_detection("red-cell detection away from the image border", scoring.red->inner_detection());

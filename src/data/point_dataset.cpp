@@ -59,8 +59,8 @@ size_t inner_unlabelled_pixels(const cv::Mat& cells) {
 // Writes one image's mask and crops into `root` (the temporary output folder); returns the
 // share of the labelled and inner unlabelled pixels that belong to labelled cells.
 double write_image_parts(const AnnotatedImage& item, const std::string& part, const std::vector<std::string>& classes,
-                       const std::vector<bool>& cropped, const PointDatasetOptions& o, const fs::path& root,
-                       CsvWriter& crops_csv, PointDatasetSummary& summary) {
+                         const std::vector<bool>& cropped, const PointDatasetOptions& o, const fs::path& root,
+                         CsvWriter& crops_csv, PointDatasetSummary& summary) {
   const cv::Mat rgb = read_image_rgb(item.image.string());
   const std::vector<PointLabel> points = clamp_points(item.points, rgb.size());
   const cv::Mat cells = cells_from_points(rgb, points, o.masks);
@@ -123,8 +123,8 @@ PointDatasetSummary build_point_dataset(const PointDatasetOptions& o) {
     CsvWriter train_crops(crop_header), test_crops(crop_header);
     for (size_t i = 0; i < annotated.size(); ++i) {
       const bool test = part_of[i] == "test";
-      const double labelled_share =
-          write_image_parts(annotated[i], part_of[i], classes, cropped, o, root, test ? test_crops : train_crops, summary);
+      const double labelled_share = write_image_parts(annotated[i], part_of[i], classes, cropped, o, root,
+                                                      test ? test_crops : train_crops, summary);
       split_csv.add_row({annotated[i].image.filename().string(), part_of[i], std::to_string(annotated[i].points.size()),
                          format_number(labelled_share)});
       (test ? summary.test_images : summary.train_images) += 1;

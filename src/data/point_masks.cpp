@@ -28,7 +28,8 @@ cv::Mat colour_foreground(const cv::Mat& rgb, double max_hole_area) {
 cv::Mat cells_from_points(const cv::Mat& rgb, const std::vector<PointLabel>& points, const PointMaskOptions& options) {
   HP_CHECK(options.seed_radius >= 0 && options.max_radius >= 0 && options.max_hole_area >= 0 &&
                options.unlabelled_margin >= 0,
-           ConfigError, "point mask options (seed radius, max radius, max hole area, unlabelled margin) must not be negative");
+           ConfigError,
+           "point mask options (seed radius, max radius, max hole area, unlabelled margin) must not be negative");
   cv::Mat foreground = colour_foreground(rgb, options.max_hole_area);
   cv::Mat markers = cv::Mat::zeros(rgb.size(), CV_32S);
   for (size_t k = 0; k < points.size(); ++k) {

@@ -34,8 +34,10 @@ InnerCells without_border_cells(const cv::Mat& labels, const std::vector<PointLa
   InnerCells out{instance_map_32s(labels, "predicted instance map").clone(), {}};
   cv::Mat& ids = out.labels;
   std::vector<int> border_ids;
-  for (int x = 0; x < ids.cols; ++x) border_ids.insert(border_ids.end(), {ids.at<int>(0, x), ids.at<int>(ids.rows - 1, x)});
-  for (int y = 0; y < ids.rows; ++y) border_ids.insert(border_ids.end(), {ids.at<int>(y, 0), ids.at<int>(y, ids.cols - 1)});
+  for (int x = 0; x < ids.cols; ++x)
+    border_ids.insert(border_ids.end(), {ids.at<int>(0, x), ids.at<int>(ids.rows - 1, x)});
+  for (int y = 0; y < ids.rows; ++y)
+    border_ids.insert(border_ids.end(), {ids.at<int>(y, 0), ids.at<int>(y, ids.cols - 1)});
   std::sort(border_ids.begin(), border_ids.end());
   border_ids.erase(std::unique(border_ids.begin(), border_ids.end()), border_ids.end());
   auto on_border = [&](int id) { return id > 0 && std::binary_search(border_ids.begin(), border_ids.end(), id); };

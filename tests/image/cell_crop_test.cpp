@@ -135,8 +135,8 @@ TEST(CropOptions, ConfigAndJson) {
   EXPECT_EQ(back.size, 64);
   EXPECT_EQ(back.mode, "resize");
   EXPECT_EQ(o.centred_side(), 64);  // no window: cut at the input side
-  const CropOptions windowed = CropOptions::from_json(
-      CropOptions::from_config(ConfigNode::parse("size: 96\nwindow: 64\n", "c.yaml")).to_json());
+  const CropOptions windowed =
+      CropOptions::from_json(CropOptions::from_config(ConfigNode::parse("size: 96\nwindow: 64\n", "c.yaml")).to_json());
   EXPECT_EQ(windowed.centred_side(), 64);
   EXPECT_EQ(windowed.size, 96);
   // A header written before windows existed reads as no window.

@@ -45,7 +45,7 @@ TEST(PointMatching, PointsRoundToTheirPixelAndCountErrorsAverageOverImages) {
 }
 
 TEST(PointMatching, BorderCellsAndTheirPointsAreLeftOutOfTheInnerScore) {
-  cv::Mat labels = three_cells();  // cells 1, 2 and 7 touch the top border
+  cv::Mat labels = three_cells();                                              // cells 1, 2 and 7 touch the top border
   cv::rectangle(labels, cv::Rect(10, 25, 15, 15), cv::Scalar(4), cv::FILLED);  // clear of it
   // A point in border cell 2, one in cell 4, one on background near the border.
   const std::vector<PointLabel> points{{{40, 10}, 1}, {{15, 30}, 0}, {{60, 48}, 2}};

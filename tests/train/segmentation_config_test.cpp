@@ -74,8 +74,9 @@ TEST(SegmentationConfig, UnlabelledPixelsOfInstanceMasksAreLeftOutOfTheLoss) {
   test::write_file(path, "task: segmentation\n" + data + "model: {arch: unet}\nloss: {ignore_index: 3}\n");
   expect_config_error(path, "loss.ignore_index");
   // Index masks mark unknown pixels with the ignore index itself.
-  test::write_file(path, "task: segmentation\ndata: {images: i, masks: m, classes: [a, b], unlabelled_id: 9}\n"
-                         "model: {arch: unet}\n");
+  test::write_file(path,
+                   "task: segmentation\ndata: {images: i, masks: m, classes: [a, b], unlabelled_id: 9}\n"
+                   "model: {arch: unet}\n");
   expect_config_error(path, "unlabelled_id");
 }
 
