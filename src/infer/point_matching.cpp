@@ -8,6 +8,14 @@
 #include "hemapath/io/instance_outputs.h"
 
 namespace hemapath {
+namespace {
+
+// The pixel a point falls in (halves round up).
+cv::Point pixel_of(const PointLabel& point) {
+  return {static_cast<int>(std::floor(point.position.x + 0.5)), static_cast<int>(std::floor(point.position.y + 0.5))};
+}
+
+}  // namespace
 
 PointMatches match_points_to_cells(const cv::Mat& labels, const std::vector<PointLabel>& points) {
   const cv::Mat ids = instance_map_32s(labels, "predicted instance map");
@@ -15,10 +23,9 @@ PointMatches match_points_to_cells(const cv::Mat& labels, const std::vector<Poin
   out.cell_of_point.assign(points.size(), 0);
   std::map<int, int> points_in_cell;
   for (size_t k = 0; k < points.size(); ++k) {
-    const int x = static_cast<int>(std::floor(points[k].position.x + 0.5));
-    const int y = static_cast<int>(std::floor(points[k].position.y + 0.5));
-    if (x < 0 || y < 0 || x >= ids.cols || y >= ids.rows) continue;
-    if (const int id = ids.at<int>(y, x); id > 0) {
+    const cv::Point at = pixel_of(points[k]);
+    if (!cv::Rect(0, 0, ids.cols, ids.rows).contains(at)) continue;
+    if (const int id = ids.at<int>(at); id > 0) {
       out.cell_of_point[k] = id;
       ++points_in_cell[id];
     }
@@ -42,10 +49,8 @@ InnerCells without_border_cells(const cv::Mat& labels, const std::vector<PointLa
   border_ids.erase(std::unique(border_ids.begin(), border_ids.end()), border_ids.end());
   auto on_border = [&](int id) { return id > 0 && std::binary_search(border_ids.begin(), border_ids.end(), id); };
   for (const PointLabel& p : points) {
-    const int x = static_cast<int>(std::floor(p.position.x + 0.5));
-    const int y = static_cast<int>(std::floor(p.position.y + 0.5));
-    const bool inside = x >= 0 && y >= 0 && x < ids.cols && y < ids.rows;
-    if (!inside || !on_border(ids.at<int>(y, x))) out.points.push_back(p);
+    const cv::Point at = pixel_of(p);
+    if (!cv::Rect(0, 0, ids.cols, ids.rows).contains(at) || !on_border(ids.at<int>(at))) out.points.push_back(p);
   }
   ids.forEach<int>([&](int& id, const int*) {
     if (on_border(id)) id = 0;
