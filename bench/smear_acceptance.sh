@@ -2,13 +2,14 @@
 # The blood-smear figures of docs/smear-analysis.md and the bundled models, from scratch:
 #   1. red-cell training data from the Chula points (seeded 20% of the images held out);
 #   2. the red-cell U-Net, the red-cell EfficientNet-B0 and the small white-cell U-Net;
-#   3. the red-cell classifier on the held-out crops (cells from the labelled points);
+#   3. the red-cell classifier on the held-out crops (cells from the labelled points), with the
+#      number of averaged views chosen on its validation crops;
 #   4. `analyze` on the held-out Chula smears, scored against their points (detection, and the
 #      classes of the matched cells), again on those of them whose every cell is labelled
 #      (detection precision means something only there), and on the wbc-bccd test smears of the white-cell
 #      classifier's split (types against labels.csv, detection against the masks);
 #   5. 5x2 cross-validation of the red-cell classifier at a reduced budget (CV_EPOCHS epochs,
-#      default 3, instead of 14; groups = source smears).
+#      default 6, instead of 28; groups = source smears).
 # Usage: bench/smear_acceptance.sh [OUT_DIR]   (from the repository root; HEMAPATH_THREADS sets
 # compute threads, default all cores; HEMAPATH_BIN the binary, default build/hemapath).
 # Finished steps are reused. The float16 models land in OUT_DIR/models (as models/ holds them).
@@ -42,8 +43,14 @@ for run in rbc_unet rbc_efficientnet_b0 wbc_unet; do
   [ -f "$out/models/$run.hpm" ] || $hemapath convert "$out/$run/best.hpm" "$out/models/$run.hpm"
 done
 
+# The number of views analyze averages (--red-symmetries) is chosen on the classifier's
+# validation crops, by macro-F1 (its training monitor); then the held-out crops are scored once.
+for views in 1 2 4 8; do
+  echo "validation, $views views: $($hemapath -q eval --model "$out/models/rbc_efficientnet_b0.hpm" --split val \
+    --symmetries "$views" --threads "$threads" | sed -n 2p)"
+done
 $hemapath eval --model "$out/models/rbc_efficientnet_b0.hpm" --data "$out/rbc_points/crops/test" \
-  --threads "$threads" --out "$out/rbc_efficientnet_b0/test"
+  --symmetries "${RED_SYMMETRIES:-4}" --threads "$threads" --out "$out/rbc_efficientnet_b0/test"
 $hemapath eval --model "$out/models/wbc_unet.hpm" --threads "$threads" --out "$out/wbc_unet/test"
 
 models=(--model-rbc-seg "$out/models/rbc_unet.hpm" --model-rbc-cls "$out/models/rbc_efficientnet_b0.hpm"
@@ -70,6 +77,6 @@ $hemapath analyze "$out/wbc_test_images" --wbc-labels $data/wbc-bccd/labels.csv 
   "${models[@]}" --threads "$threads" --out "$out/analyze_bccd_test" | tail -n 4
 
 $hemapath cv --config configs/rbc_efficientnet_b0.yaml --scheme 5x2 --group-by column:source \
-  --epochs "${CV_EPOCHS:-3}" \
+  --epochs "${CV_EPOCHS:-6}" \
   --set "data.labels=$PWD/$out/rbc_points/crops/train/labels.csv" --threads "$threads" \
   --out "$out/cv_rbc_efficientnet_b0" --resume

@@ -35,6 +35,7 @@ struct AnalyzeCommand {
   std::string points, point_classes, wbc_labels, wbc_masks;
   double white_overlap = 0.3;
   double red_scale = 1;
+  int red_symmetries = SmearOptions{}.red_symmetries;
   ComputeFlags compute;
   std::string list, shard;
 };
@@ -221,6 +222,7 @@ void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
   options.batch_size = cmd.compute.batch_size;
   options.white_overlap = cmd.white_overlap;
   options.red_scale = cmd.red_scale;
+  options.red_symmetries = cmd.red_symmetries;
   const SmearAnalyzer analyzer(cmd.models, options);
   const SmearClasses classes{analyzer.classes(CellKind::red), analyzer.classes(CellKind::white)};
   Scoring scoring(cmd, classes);
@@ -340,6 +342,7 @@ void setup_analyze(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--wbc-labels", cmd->wbc_labels, "Score white-cell types against an image,label CSV");
   sub->add_option("--wbc-masks", cmd->wbc_masks,
                   "Score white-cell detection against <image stem>.png masks (non-zero = the white cell)");
+  add_symmetry_flag(*sub, cmd->red_symmetries, "--red-symmetries");
   add_compute_flags(*sub, cmd->compute, true);
   add_inference_flags(*sub, cmd->compute);
   sub->callback([cmd, &global] { run_analyze(*cmd, global); });

@@ -7,9 +7,10 @@
 #include "commands.h"
 #include "hemapath/core/atomic_file.h"
 #include "hemapath/core/device.h"
-#include "hemapath/io/csv.h"
 #include "hemapath/data/classification_dataset.h"
 #include "hemapath/infer/predictor.h"
+#include "hemapath/infer/symmetry_averaging.h"
+#include "hemapath/io/csv.h"
 #include "hemapath/models/model_file.h"
 #include "hemapath/train/eval_set.h"
 #include "hemapath/train/evaluate.h"
@@ -26,6 +27,7 @@ struct EvalCommand {
   EvalSetRequest set;
   std::string out;
   CellFlags cells;
+  int symmetries = 1;
 };
 
 void write_segmentation_report(const std::string& out, const SegmentationEvaluation& e,
@@ -90,8 +92,12 @@ void run_eval(const EvalCommand& cmd, const GlobalOptions& global) {
   EvalSet set = resolve_eval_set(loaded.header, cmd.set);
 
   ClassificationDataset dataset(set.data.samples, loaded.header.inference_data_options());
-  EvalResult r = evaluate_dataset(*loaded.model, dataset, set.indices, loaded.header.classes,
-                                  cmd.compute.batch_size, device, cmd.compute.workers);
+  loaded.model->eval();
+  const TensorFunction network =
+      symmetry_averaged([&](const torch::Tensor& x) { return loaded.model->forward(x.to(device)); }, cmd.symmetries);
+  EvalResult r =
+      score_predictions(predict_dataset(network, dataset, set.indices, cmd.compute.batch_size, cmd.compute.workers),
+                        loaded.header.classes);
 
   std::printf("%s on %s\n", cmd.model.c_str(), set.description.c_str());
   std::printf("accuracy %.4f  balanced accuracy %.4f  macro-F1 %.4f  weighted-F1 %.4f  loss %.4f\n", r.report.accuracy,
@@ -106,6 +112,7 @@ void run_eval(const EvalCommand& cmd, const GlobalOptions& global) {
     nlohmann::json extra = {{"model", cmd.model},
                             {"evaluated_on", set.description},
                             {"loss", r.loss},
+                            {"symmetry_views", cmd.symmetries},
                             {"images_per_second", r.predictions.images_per_second}};
     write_classification_report(cmd.out, r.report, extra);
     std::vector<Sample> evaluated;
@@ -135,6 +142,7 @@ void setup_eval(CLI::App& app, const GlobalOptions& global) {
                   "Folder for the report: report.json, confusion.csv/.png, per_class.csv (classification); "
                   "report.json, per_image.csv (segmentation)");
   add_cell_flags(*sub, cmd->cells);
+  add_symmetry_flag(*sub, cmd->symmetries);
   add_compute_flags(*sub, cmd->compute, true);
   sub->callback([cmd, &global] { run_eval(*cmd, global); });
 }

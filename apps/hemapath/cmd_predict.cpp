@@ -22,6 +22,7 @@ struct PredictCommand {
   std::string masks;
   std::string out;
   CellFlags cells;
+  int symmetries = 1;
 };
 
 void run_predict(const PredictCommand& cmd, const GlobalOptions& global) {
@@ -37,6 +38,7 @@ void run_predict(const PredictCommand& cmd, const GlobalOptions& global) {
   options.inference = cmd.compute.inference();
   options.batch_size = cmd.compute.batch_size;
   options.workers = cmd.compute.workers;
+  options.symmetries = cmd.symmetries;
   ClassifierPredictor predictor(cmd.model, options);
   std::vector<Sample> samples = collect_prediction_inputs(cmd.inputs, cmd.masks);
   PredictionResult result = predictor.predict(samples);
@@ -71,6 +73,7 @@ void setup_predict(CLI::App& app, const GlobalOptions& global) {
                   "Classification: output CSV file, or a folder to hold predictions.csv (default predictions.csv). "
                   "Segmentation: output folder (default predictions/)");
   add_cell_flags(*sub, cmd->cells);
+  add_symmetry_flag(*sub, cmd->symmetries);
   add_compute_flags(*sub, cmd->compute, true);
   add_inference_flags(*sub, cmd->compute);
   sub->callback([cmd, &global] { run_predict(*cmd, global); });

@@ -53,6 +53,10 @@ struct CellFlags {
 };
 void add_cell_flags(CLI::App& sub, CellFlags& flags);
 
+/// Adds `name` (--symmetries): classifier logits averaged over that many flipped or turned
+/// views of each crop (symmetry_averaging.h); `views` holds the default.
+void add_symmetry_flag(CLI::App& sub, int& views, const std::string& name = "--symmetries");
+
 /// Path of a bundled model file (models/NAME): see bundled_models.cpp for where it is looked for.
 std::string bundled_model(const std::string& name);
 

@@ -55,6 +55,14 @@ InstanceOptions CellFlags::applied_to(InstanceOptions options) const {
   return options;
 }
 
+void add_symmetry_flag(CLI::App& sub, int& views, const std::string& name) {
+  sub.add_option(name, views,
+                 "Classify each crop as the average over 1, 2 (mirror), 4 (flips) or 8 (flips and quarter turns) "
+                 "views; each view costs one more forward pass")
+      ->check(CLI::IsMember({1, 2, 4, 8}))
+      ->capture_default_str();
+}
+
 void add_cell_flags(CLI::App& sub, CellFlags& flags) {
   sub.add_option("--threshold", flags.threshold, "Foreground where p >= threshold")->check(CLI::Range(0.0, 1.0));
   sub.add_flag("--no-watershed", flags.no_watershed, "One cell per connected component (touching cells not split)");

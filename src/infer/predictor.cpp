@@ -6,9 +6,10 @@
 #include "hemapath/core/error.h"
 #include "hemapath/data/classification_dataset.h"
 #include "hemapath/data/split.h"
-#include "hemapath/io/csv.h"
 #include "hemapath/image/cell_crop.h"
 #include "hemapath/image/tensor_convert.h"
+#include "hemapath/infer/symmetry_averaging.h"
+#include "hemapath/io/csv.h"
 #include "hemapath/io/image_io.h"
 
 namespace hemapath {
@@ -75,12 +76,14 @@ std::vector<Sample> collect_prediction_inputs(const std::vector<std::string>& in
 ClassifierPredictor::ClassifierPredictor(const std::string& model_path, PredictorOptions options)
     : loaded_(load_classifier(model_path, options.inference.device)),
       options_(options),
-      engine_(loaded_.model, [model = loaded_.model](const torch::Tensor& x) { return model->forward(x); },
-              options.inference) {}
+      engine_(
+          loaded_.model, [model = loaded_.model](const torch::Tensor& x) { return model->forward(x); },
+          options.inference),
+      network_(symmetry_averaged(engine_.function(), options.symmetries)) {}
 
 PredictionResult ClassifierPredictor::predict(const std::vector<Sample>& samples) const {
   ClassificationDataset dataset(samples, loaded_.header.inference_data_options());
-  return predict_dataset(engine_.function(), dataset, all_indices(samples.size()), options_.batch_size, options_.workers);
+  return predict_dataset(network_, dataset, all_indices(samples.size()), options_.batch_size, options_.workers);
 }
 
 torch::Tensor ClassifierPredictor::classify(const std::vector<cv::Mat>& crops) const {
@@ -91,7 +94,7 @@ torch::Tensor ClassifierPredictor::classify(const std::vector<cv::Mat>& crops) c
     const size_t end = std::min(crops.size(), start + static_cast<size_t>(options_.batch_size));
     std::vector<torch::Tensor> batch;
     for (size_t i = start; i < end; ++i) batch.push_back(image_to_tensor(fit_to_size(crops[i], h.crop), h.normalization));
-    probabilities.push_back(torch::softmax(engine_(torch::stack(batch)), 1).to(torch::kCPU, torch::kFloat));
+    probabilities.push_back(torch::softmax(network_(torch::stack(batch)), 1).to(torch::kCPU, torch::kFloat));
   }
   if (probabilities.empty()) return torch::zeros({0, static_cast<int64_t>(h.classes.size())});
   return torch::cat(probabilities, 0);

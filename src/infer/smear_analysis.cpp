@@ -75,10 +75,11 @@ std::vector<SmearCell> keep_red_cells(const cv::Mat& candidates, const cv::Mat& 
 }  // namespace
 
 SmearAnalyzer::SmearAnalyzer(const SmearModelPaths& paths, const SmearOptions& options)
-    : models_(new Models{SegmentationPredictor(paths.red_segmenter, options.inference),
-                         SegmentationPredictor(paths.white_segmenter, options.inference),
-                         ClassifierPredictor(paths.red_classifier, {options.inference, options.batch_size, 1}),
-                         ClassifierPredictor(paths.white_classifier, {options.inference, options.batch_size, 1})}),
+    : models_(new Models{
+          SegmentationPredictor(paths.red_segmenter, options.inference),
+          SegmentationPredictor(paths.white_segmenter, options.inference),
+          ClassifierPredictor(paths.red_classifier, {options.inference, options.batch_size, 1, options.red_symmetries}),
+          ClassifierPredictor(paths.white_classifier, {options.inference, options.batch_size, 1})}),
       options_(options) {}
 
 SmearAnalyzer::~SmearAnalyzer() = default;

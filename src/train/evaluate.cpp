@@ -43,11 +43,9 @@ PredictionResult predict_dataset(ClassifierImpl& model, const ClassificationData
   return result;
 }
 
-EvalResult evaluate_dataset(ClassifierImpl& model, const ClassificationDataset& data,
-                            const std::vector<size_t>& indices, const std::vector<std::string>& class_names,
-                            int batch_size, const c10::Device& device, int workers) {
+EvalResult score_predictions(PredictionResult predictions, const std::vector<std::string>& class_names) {
   EvalResult out;
-  out.predictions = predict_dataset(model, data, indices, batch_size, device, workers);
+  out.predictions = std::move(predictions);
   ConfusionMatrix confusion(static_cast<int>(class_names.size()));
   for (size_t i = 0; i < out.predictions.labels.size(); ++i)
     confusion.add(out.predictions.labels[i], out.predictions.predicted[i]);
@@ -55,6 +53,12 @@ EvalResult evaluate_dataset(ClassifierImpl& model, const ClassificationDataset& 
   torch::Tensor labels = torch::tensor(std::vector<int64_t>(out.predictions.labels.begin(), out.predictions.labels.end()));
   out.loss = torch::nll_loss(torch::log(out.predictions.probabilities.clamp_min(1e-12)), labels).item<double>();
   return out;
+}
+
+EvalResult evaluate_dataset(ClassifierImpl& model, const ClassificationDataset& data,
+                            const std::vector<size_t>& indices, const std::vector<std::string>& class_names,
+                            int batch_size, const c10::Device& device, int workers) {
+  return score_predictions(predict_dataset(model, data, indices, batch_size, device, workers), class_names);
 }
 
 }  // namespace hemapath

@@ -113,7 +113,10 @@ TEST(AnalyzeCli, MissingModelOrInputNamesIt) {
   r = test::run_cli("analyze " + samples("smears/chula_15.jpg") + " --mixed-precision --out " + (dir / "out5"));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_TRUE(contains(r.output, "CUDA")) << r.output;
-  EXPECT_FALSE(fs::exists(dir.path() / "out4") || fs::exists(dir.path() / "out5"));
+  r = test::run_cli("analyze " + samples("smears/chula_15.jpg") + " --red-symmetries 3 --out " + (dir / "out6"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "--red-symmetries: 3 not in {1,2,4,8}")) << r.output;
+  EXPECT_FALSE(fs::exists(dir.path() / "out4") || fs::exists(dir.path() / "out5") || fs::exists(dir.path() / "out6"));
   r = test::run_cli("analyze " + (dir / "missing.jpg") + " " + samples("README.md") + " --out " + (dir / "out2"));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_TRUE(contains(r.output, "missing.jpg' does not exist")) << r.output;

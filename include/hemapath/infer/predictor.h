@@ -25,6 +25,9 @@ struct PredictorOptions {
   InferenceOptions inference;  ///< device and plan of the inference engine
   int batch_size = 32;
   int workers = 2;
+  /// Flipped or turned views of each crop whose logits are averaged: 1, 2, 4 or 8
+  /// (symmetry_averaging.h). Each view costs one more forward pass.
+  int symmetries = 1;
 };
 
 class ClassifierPredictor {
@@ -43,6 +46,7 @@ class ClassifierPredictor {
   LoadedClassifier loaded_;
   PredictorOptions options_;
   InferenceEngine engine_;
+  TensorFunction network_;  ///< engine_ averaged over options_.symmetries views
 };
 
 /// Writes one row per sample: image, mask, predicted class, its probability, then the

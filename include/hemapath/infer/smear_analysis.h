@@ -28,6 +28,9 @@ struct SmearOptions {
   /// the size in px the red-cell models learnt (about 40 px across in the Chula smears): for
   /// a smear at another magnification or camera resolution.
   double red_scale = 1;
+  /// Views of each red-cell crop averaged by the red-cell classifier (PredictorOptions::symmetries):
+  /// 4 (the flips) was best on the bundled classifier's validation crops.
+  int red_symmetries = 4;
 };
 
 enum class CellKind { red, white };

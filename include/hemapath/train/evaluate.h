@@ -36,6 +36,9 @@ struct EvalResult {
   double loss = 0;  ///< mean cross-entropy of the true class
 };
 
+/// Scores predictions against their labels.
+EvalResult score_predictions(PredictionResult predictions, const std::vector<std::string>& class_names);
+
 /// Predicts and scores against the labels. InputError when `indices` is empty.
 EvalResult evaluate_dataset(ClassifierImpl& model, const ClassificationDataset& data,
                             const std::vector<size_t>& indices, const std::vector<std::string>& class_names,
