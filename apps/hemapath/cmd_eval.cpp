@@ -92,7 +92,6 @@ void run_eval(const EvalCommand& cmd, const GlobalOptions& global) {
   EvalSet set = resolve_eval_set(loaded.header, cmd.set);
 
   ClassificationDataset dataset(set.data.samples, loaded.header.inference_data_options());
-  loaded.model->eval();
   const TensorFunction network =
       symmetry_averaged([&](const torch::Tensor& x) { return loaded.model->forward(x.to(device)); }, cmd.symmetries);
   EvalResult r =

@@ -30,10 +30,8 @@ torch::Tensor view_of(const torch::Tensor& x, int k) {
 }
 }  // namespace
 
-bool is_valid_symmetry_count(int views) { return views == 1 || views == 2 || views == 4 || views == 8; }
-
 void check_symmetry_count(int views, const std::string& option) {
-  HP_CHECK(is_valid_symmetry_count(views), ConfigError, option, " is ", views,
+  HP_CHECK(views == 1 || views == 2 || views == 4 || views == 8, ConfigError, option, " is ", views,
            ": expected 1 (no averaging), 2 (mirror), 4 (flips) or 8 (flips and quarter turns)");
 }
 

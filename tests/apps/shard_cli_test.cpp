@@ -40,7 +40,8 @@ size_t rows_with(const fs::path& csv, const std::string& status) {
 TEST(ShardCli, FourAnalyzeShardsTakeTwentySmearsOnceAndMergeToTheSingleRunsSummary) {
   test::ScratchDir dir;
   const std::string images = test::link_wbc_images(dir.path(), 20);
-  const std::string common = "analyze '" + images + "' --threads 1 --plan eager";
+  // One view per red cell: the test is about sharding, and 4 views double each smear's time.
+  const std::string common = "analyze '" + images + "' --threads 1 --plan eager --red-symmetries 1";
   const auto single = test::run_cli(common + " --out '" + (dir / "single") + "'");
   ASSERT_EQ(single.exit_code, 0) << single.output;
   ASSERT_EQ(analysed(single.output).size(), 20u) << single.output;
@@ -75,7 +76,9 @@ TEST(ShardCli, FourAnalyzeShardsTakeTwentySmearsOnceAndMergeToTheSingleRunsSumma
     fs::remove_all(dir.path() / "sharded" / stem);
   }
   const pid_t worker = test::spawn_cli(
-      {"analyze", images, "--threads", "1", "--plan", "eager", "--shard", "2/4", "--out", dir / "sharded"}, {},
+      {"analyze", images, "--threads", "1", "--plan", "eager", "--red-symmetries", "1", "--shard", "2/4", "--out",
+       dir / "sharded"},
+      {},
       dir / "killed.log");
   ASSERT_GT(worker, 0);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);

@@ -8,16 +8,13 @@
 
 namespace hemapath {
 
-/// The view counts `symmetry_averaged` accepts: 1 (the image alone), 2 (plus its mirror
+/// ConfigError naming `option` unless `views` is 1 (the image alone), 2 (plus its mirror
 /// image), 4 (the flips) or 8 (flips and quarter turns: all symmetries of a square).
-bool is_valid_symmetry_count(int views);
-
-/// ConfigError naming `option` unless `views` is a valid count.
 void check_symmetry_count(int views, const std::string& option);
 
-/// `network` applied to `views` flipped or turned copies of each NCHW batch (one pass each), its logits
-/// averaged (softmax of the mean logits is the normalised geometric mean of the views'
-/// probabilities). Quarter turns need square inputs (InputError otherwise). `network` itself
+/// `network` applied to `views` flipped or turned copies of each NCHW batch, one pass each,
+/// its logits averaged (softmax of the mean logits is the normalised geometric mean of the
+/// views' probabilities). Quarter turns need square inputs (InputError otherwise). `network` itself
 /// for 1 view.
 TensorFunction symmetry_averaged(TensorFunction network, int views);
 
