@@ -5,38 +5,23 @@
 namespace hemapath {
 
 namespace {
-// The dihedral group of the square, ordered so that its first 1, 2 and 4 elements are
-// themselves groups: identity; mirror; the two flips; then the quarter turns and transposes.
+// The symmetries of the square as bits: 1 mirrors left-right, 2 flips top-bottom, 4 transposes
+// first. Views 0-1 and 0-3 are themselves groups (mirror; the flips); 5 and 6 are the quarter turns.
 torch::Tensor view_of(const torch::Tensor& x, int k) {
-  const int64_t h = 2, w = 3;
-  switch (k) {
-    case 0:
-      return x;
-    case 1:
-      return x.flip({w});
-    case 2:
-      return x.flip({h});
-    case 3:
-      return x.flip({h, w});
-    case 4:
-      return x.transpose(h, w);
-    case 5:
-      return x.transpose(h, w).flip({w});  // quarter turn clockwise
-    case 6:
-      return x.transpose(h, w).flip({h});  // quarter turn anticlockwise
-    default:
-      return x.transpose(h, w).flip({h, w});
-  }
+  torch::Tensor v = (k & 4) ? x.transpose(2, 3) : x;
+  if (k & 1) v = v.flip({3});
+  if (k & 2) v = v.flip({2});
+  return v;
+}
+
+void check_symmetry_count(int views) {
+  HP_CHECK(views == 1 || views == 2 || views == 4 || views == 8, ConfigError, "symmetry views is ", views,
+           ": expected 1 (no averaging), 2 (mirror), 4 (flips) or 8 (flips and quarter turns)");
 }
 }  // namespace
 
-void check_symmetry_count(int views, const std::string& option) {
-  HP_CHECK(views == 1 || views == 2 || views == 4 || views == 8, ConfigError, option, " is ", views,
-           ": expected 1 (no averaging), 2 (mirror), 4 (flips) or 8 (flips and quarter turns)");
-}
-
 TensorFunction symmetry_averaged(TensorFunction network, int views) {
-  check_symmetry_count(views, "symmetry views");
+  check_symmetry_count(views);
   if (views == 1) return network;
   return [network = std::move(network), views](const torch::Tensor& x) {
     HP_CHECK(x.dim() == 4, InputError, "symmetry averaging expects an NCHW batch, got ", x.dim(), " dimensions");

@@ -2,20 +2,15 @@
 /// Test-time augmentation by the image's symmetries: a cell has no up, down, left or right,
 /// so a classifier's answer should not change when its crop is flipped or turned. Averaging
 /// the logits over those views steadies the answer for cells near a class boundary.
-#include <string>
-
 #include "hemapath/core/tensor_function.h"
 
 namespace hemapath {
 
-/// ConfigError naming `option` unless `views` is 1 (the image alone), 2 (plus its mirror
-/// image), 4 (the flips) or 8 (flips and quarter turns: all symmetries of a square).
-void check_symmetry_count(int views, const std::string& option);
-
 /// `network` applied to `views` flipped or turned copies of each NCHW batch, one pass each,
 /// its logits averaged (softmax of the mean logits is the normalised geometric mean of the
-/// views' probabilities). Quarter turns need square inputs (InputError otherwise). `network` itself
-/// for 1 view.
+/// views' probabilities). `views` is 1 (`network` itself), 2 (plus the mirror image), 4 (the
+/// flips) or 8 (flips and quarter turns: all symmetries of a square; square inputs only,
+/// InputError otherwise); ConfigError for any other count.
 TensorFunction symmetry_averaged(TensorFunction network, int views);
 
 }  // namespace hemapath
