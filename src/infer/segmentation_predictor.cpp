@@ -90,6 +90,12 @@ cv::Mat most_probable_class(const std::vector<cv::Mat>& probabilities) {
   return classes;
 }
 
+torch::Tensor most_probable_class(const torch::Tensor& scores, int64_t class_dim) {
+  HP_CHECK(scores.size(class_dim) <= 256, InputError, "class scores: at most 256 classes fit a uint8 map, got ",
+           scores.size(class_dim));
+  return std::get<1>(scores.max(class_dim)).to(torch::kUInt8).contiguous();
+}
+
 cv::Mat SegmentationMaps::foreground() const {
   HP_CHECK(!probabilities.empty(), InputError, "segmentation maps: no probabilities");
   cv::Mat p = 1 - probabilities[0];

@@ -332,7 +332,7 @@ SlideSegmentSummary segment_slide(const SlideReader& slide, TileModel& model, co
       std::vector<torch::Tensor> inputs;
       for (const ReadTile& r : batch) inputs.push_back(r.input);
       const torch::Tensor p = model.probabilities(torch::stack(inputs)).contiguous();
-      const torch::Tensor classes = p.argmax(1).to(torch::kUInt8).contiguous();
+      const torch::Tensor classes = most_probable_class(p, 1);
       nlohmann::json finished = nlohmann::json::array();
       for (size_t i = 0; i < batch.size(); ++i) {
         const Tile& t = batch[i].tile;

@@ -47,7 +47,7 @@ SegmentationValidation validate_segmenter(SegmenterImpl& model, bool binary, con
   SegmentationValidation v{SegmentationConfusion(static_cast<int>(data.num_classes()), ignored_target(data.spec())), 0};
   for (size_t i : indices) {
     const torch::Tensor p = segment_probabilities(model, binary, data.whole(i).first, device);
-    const torch::Tensor classes = p.argmax(0).to(torch::kUInt8).contiguous();
+    const torch::Tensor classes = most_probable_class(p, 0);
     const cv::Mat pred(static_cast<int>(classes.size(0)), static_cast<int>(classes.size(1)), CV_8U,
                        classes.data_ptr<uint8_t>());
     v.confusion.add(data.target(i), pred);

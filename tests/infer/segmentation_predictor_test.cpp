@@ -70,6 +70,20 @@ TEST(SegmentationPredictor, MostProbableClassPerPixel) {
   EXPECT_THROW(most_probable_class({}), InputError);
 }
 
+TEST(SegmentationPredictor, MostProbableClassOfScoreTensorsAgreesWithArgmax) {
+  torch::manual_seed(3);
+  const torch::Tensor scores = torch::randn({2, 5, 7, 9});
+  for (int64_t dim : {0, 1, 3}) {
+    const torch::Tensor classes = most_probable_class(scores, dim);
+    EXPECT_EQ(classes.scalar_type(), torch::kUInt8);
+    EXPECT_TRUE(classes.is_contiguous());
+    EXPECT_TRUE(torch::equal(classes, scores.argmax(dim).to(torch::kUInt8))) << "dim " << dim;
+  }
+  // The first of tied classes, as argmax gives.
+  EXPECT_EQ(most_probable_class(torch::tensor({{0.2f, 0.4f, 0.4f}}), 1).item<uint8_t>(), 1);
+  EXPECT_THROW(most_probable_class(torch::zeros({1, 257}), 1), InputError);
+}
+
 TEST(SegmentationPredictor, ModelFilesSegmentAnyImageSizeAtItsOwnSize) {
   test::ScratchDir dir;
   SegmenterHeader header;

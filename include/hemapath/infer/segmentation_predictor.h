@@ -45,6 +45,11 @@ struct SegmentationMaps {
 /// The argmax class map (CV_8U) of per-class probability maps (CV_32F, same size).
 cv::Mat most_probable_class(const std::vector<cv::Mat>& probabilities);
 
+/// The most probable class (uint8, contiguous) along `class_dim` of class scores, e.g. [N,C,H,W]
+/// with class_dim 1. Through `max`: LibTorch's argmax over a dimension that is not the innermost
+/// is about 20 times slower (34 against 1.9 ms for one 3x512x512 tile on 2 cores).
+torch::Tensor most_probable_class(const torch::Tensor& scores, int64_t class_dim);
+
 /// The cells (instance map, CV_32S) of segmented maps of a model with `target` ("classes",
 /// "foreground" or "boundary"; see SegmenterHeader): for a boundary model with `watershed` and
 /// `interior_seeds` on, grown from the predicted cell interiors (class 1) over the foreground;
