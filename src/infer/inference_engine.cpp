@@ -1,12 +1,5 @@
 #include "hemapath/infer/inference_engine.h"
 
-#include <algorithm>
-#include <chrono>
-#include <limits>
-#include <map>
-#include <mutex>
-#include <optional>
-
 #include <ATen/autocast_mode.h>
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/frontend/tracer.h>
@@ -19,6 +12,12 @@
 #include <torch/csrc/jit/passes/graph_rewrite_helper.h>
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/passes/remove_dropout.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
 
 #include "hemapath/core/error.h"
 #include "hemapath/core/log.h"
@@ -98,11 +97,27 @@ struct CompiledShape {
   std::shared_ptr<torch::jit::GraphFunction> function;
 };
 
-// A shape not compiled yet: how often it has run eagerly, and its first batch and output,
-// which the compiled graph must reproduce.
-struct Reference {
-  torch::Tensor input, output;
-  int runs = 0;
+// What a batch runs, and its output when that came with compiling (tracing runs the batch).
+struct Step {
+  CompiledShape shape;
+  torch::Tensor output;
+  bool timed = false;  // a candidate layout of "auto" being timed
+};
+
+// The layouts "auto" chooses between, each compiled on one batch of its first compiled shape
+// and timed on the next kTimedRuns batches: the batches are run anyway, so choosing costs
+// only the compiling and each candidate's check.
+const std::vector<std::string> kAutoLayouts{"channels_last", "mkldnn"};
+constexpr int kTimedRuns = 2;
+
+struct LayoutTrial {
+  std::vector<int64_t> key;
+  size_t next = 0;      // index of the next layout in kAutoLayouts to compile
+  std::string current;  // the layout being timed ("" while none is)
+  int timed = 0;
+  double seconds = 0;  // the current layout's fastest run
+  std::string best;
+  double best_seconds = 0;
 };
 
 struct InferenceEngine::Impl {
@@ -113,7 +128,8 @@ struct InferenceEngine::Impl {
   mutable std::mutex mutex;
   mutable std::map<std::vector<int64_t>, CompiledShape> compiled;
   mutable std::vector<std::vector<int64_t>> compile_order;
-  mutable std::map<std::vector<int64_t>, Reference> references;
+  mutable std::map<std::vector<int64_t>, int> eager_runs;
+  mutable std::optional<LayoutTrial> trial;
   mutable std::shared_ptr<torch::jit::Graph> last_graph;
 
   static torch::Tensor to_layout(const torch::Tensor& x, const std::string& plan) {
@@ -127,8 +143,9 @@ struct InferenceEngine::Impl {
   }
 
   // Records the network on `example` and optimises the graph as torch.jit.freeze and
-  // optimize_for_inference do for a frozen module.
-  CompiledShape compile(const torch::Tensor& example, const std::string& layout) const {
+  // optimize_for_inference do for a frozen module. `output` gets the network's output for
+  // `example`, which recording computes.
+  CompiledShape compile(const torch::Tensor& example, const std::string& layout, torch::Tensor& output) const {
     torch::NoGradGuard no_grad;
     GradientsOff gradients_off(*module);
     std::pair<std::shared_ptr<torch::jit::tracer::TracingState>, torch::jit::Stack> traced;
@@ -141,6 +158,7 @@ struct InferenceEngine::Impl {
       throw ModelFileError("the network cannot be compiled for inference on input " + c10::str(example.sizes()) +
                            " (plan eager runs it as it is): " + e.what_without_backtrace());
     }
+    output = traced.second.back().toTensor();
     std::shared_ptr<torch::jit::Graph> graph = traced.first->graph;
     torch::jit::Inline(*graph);
     torch::jit::graph_rewrite_helper::replaceConvolutionWithAtenConv(graph);
@@ -155,13 +173,13 @@ struct InferenceEngine::Impl {
                                                                 torch::jit::ExecutorExecutionMode::SIMPLE)};
   }
 
-  // Whether `shape` runs the reference input and gives the module's own output (to 1e-3 of its
+  // Whether `shape` runs `input` and gives `expected`, the module's own output (to 1e-3 of its
   // scale): oneDNN lacks some ops at some sizes (adaptive pooling to a size that does not divide).
-  static bool reproduces(const CompiledShape& shape, const Reference& reference, std::string& why) {
+  static bool reproduces(const CompiledShape& shape, const torch::Tensor& input, const torch::Tensor& expected,
+                         std::string& why) {
     try {
       torch::InferenceMode guard;
-      const torch::Tensor& expected = reference.output;
-      const torch::Tensor got = run(shape, reference.input);
+      const torch::Tensor got = run(shape, input);
       const double scale = std::max(1.0, expected.abs().max().item<double>());
       const double diff = (got.to(torch::kFloat) - expected.to(torch::kFloat)).abs().max().item<double>();
       if (got.sizes() == expected.sizes() && diff <= 1e-3 * scale) return true;
@@ -174,76 +192,54 @@ struct InferenceEngine::Impl {
     return false;
   }
 
-  // `layout`'s graph for this shape when it reproduces the module, else nothing (warned).
-  std::optional<CompiledShape> compile_checked(const Reference& reference, const std::string& layout) const {
-    CompiledShape shape = compile(reference.input, layout);
+  // `layout`'s graph for `input`'s shape when it reproduces the module, else nothing (warned);
+  // either way `output` is the module's output for `input`.
+  std::optional<CompiledShape> compile_checked(const torch::Tensor& input, const std::string& layout,
+                                               torch::Tensor& output) const {
+    CompiledShape shape = compile(input, layout, output);
     std::string why;
-    if (reproduces(shape, reference, why)) return shape;
+    if (reproduces(shape, input, output, why)) return shape;
     logger("infer")->warn("inference plan {} does not run this network on input {}: {}", layout,
-                          c10::str(reference.input.sizes()), last_line(why));
+                          c10::str(input.sizes()), last_line(why));
     return std::nullopt;
-  }
-
-  // Seconds of one run of `shape` (after the check's run has warmed it up): the faster of two,
-  // as one run alone is at the mercy of whatever else the machine is doing.
-  static double seconds_per_run(const CompiledShape& shape, const torch::Tensor& example) {
-    torch::InferenceMode guard;
-    double best = 0;
-    for (int run_index = 0; run_index < 2; ++run_index) {
-      const auto start = std::chrono::steady_clock::now();
-      run(shape, example);
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      best = run_index == 0 ? seconds : std::min(best, seconds);
-    }
-    return best;
-  }
-
-  // The first shape of an "auto" engine decides its plan: each CPU layout is compiled, checked
-  // and timed on it, and the faster one is kept for every shape after. Which one wins depends
-  // on the network (oneDNN's blocked layout for plain ResNets, channels-last for depthwise
-  // convolutions and for U-Nets' upsampling and concatenation), so it is measured, not guessed.
-  CompiledShape choose_plan(const Reference& reference) const {
-    std::string best;
-    double best_seconds = 0;
-    std::optional<CompiledShape> candidate;
-    for (const std::string layout : {"channels_last", "mkldnn"}) {
-      // One candidate's constants and activations at a time: the peak memory is then the
-      // larger candidate's, not both together.
-      candidate.reset();
-      release_free_memory();
-      candidate = compile_checked(reference, layout);
-      if (!candidate) continue;
-      const double seconds = seconds_per_run(*candidate, reference.input);
-      logger("infer")->debug("inference plan {} on input {}: {:.4f} s", layout, c10::str(reference.input.sizes()),
-                             seconds);
-      if (best.empty() || seconds < best_seconds) best = layout, best_seconds = seconds;
-    }
-    plan = best.empty() ? "frozen" : best;
-    if (candidate && candidate->plan == plan) return *candidate;
-    candidate.reset();  // an earlier candidate won: compile it again
-    release_free_memory();
-    return compile_for_plan(reference);
   }
 
   // The plan's graph for this shape; a plan that fails falls back to the default layout, then
   // to the module itself.
-  CompiledShape compile_for_plan(const Reference& reference) const {
-    if (auto shape = compile_checked(reference, plan)) return *shape;
+  CompiledShape compile_for_plan(const torch::Tensor& input, torch::Tensor& output) const {
+    if (auto shape = compile_checked(input, plan, output)) return *shape;
     if (plan != "frozen")
-      if (auto shape = compile_checked(reference, "frozen")) return *shape;
+      if (auto shape = compile_checked(input, "frozen", output)) return *shape;
     return {"eager", nullptr};
   }
 
-  // How to run a batch of this shape. A shape's first kEagerRunsBeforeCompiling batches run
-  // the module itself ("record"); the next compiles the plan, checked against the first
-  // batch's output. Compiled shapes are kept, the oldest dropped beyond kMaxShapes.
-  CompiledShape shape_for(const std::vector<int64_t>& key) const {
+  // The next candidate layout of the trial, compiled on `input`; the module itself when it
+  // does not reproduce the module (the batch after tries the next layout).
+  CompiledShape compile_candidate(const torch::Tensor& input, torch::Tensor& output) const {
+    const std::string layout = kAutoLayouts[trial->next++];
+    std::optional<CompiledShape> shape = compile_checked(input, layout, output);
+    if (!shape) return {"eager", nullptr};
+    trial->current = layout;
+    trial->timed = 0;
+    return *shape;
+  }
+
+  // How this batch runs. A shape's first kEagerRunsBeforeCompiling batches run the module
+  // itself; the next is recorded while it runs, and the graph compiled from it serves the
+  // shape's later batches. Compiled shapes are kept, the oldest dropped beyond kMaxShapes.
+  Step step(const std::vector<int64_t>& key, const torch::Tensor& x) const {
     std::lock_guard<std::mutex> lock(mutex);
     auto found = compiled.find(key);
-    if (found != compiled.end()) return found->second;
-    auto reference = references.find(key);
-    if (reference == references.end() || reference->second.runs < InferenceEngine::kEagerRunsBeforeCompiling)
-      return {"record", nullptr};
+    if (found != compiled.end()) return {found->second, {}, trial && trial->key == key && !trial->current.empty()};
+    const bool trial_shape = trial && trial->key == key;
+    int& runs = eager_runs[key];
+    // Another shape waits for "auto" to decide on the first, but not for ever: that shape
+    // may not come again.
+    if (trial && !trial_shape && runs >= 2 * InferenceEngine::kEagerRunsBeforeCompiling) decide();
+    if (!trial_shape && (runs < InferenceEngine::kEagerRunsBeforeCompiling || trial)) {
+      ++runs;
+      return {{"eager", nullptr}, {}, false};
+    }
     if (compiled.size() >= kMaxShapes) {
       compiled.erase(compile_order.front());
       compile_order.erase(compile_order.begin());
@@ -251,24 +247,48 @@ struct InferenceEngine::Impl {
     // The eager batches' freed memory is laid out for the module's own tensors: hand it back
     // before the compiled graph allocates its own, so the two do not add up at the peak.
     release_free_memory();
-    CompiledShape shape = plan == "auto" ? choose_plan(reference->second) : compile_for_plan(reference->second);
-    references.erase(reference);
+    const torch::Tensor input = x.clone();  // outside inference mode, so it can be recorded
+    Step s;
+    if (plan == "auto" && !trial) trial.emplace().key = key;
+    if (trial && trial->next == kAutoLayouts.size()) decide();  // the last layout failed its check
+    s.shape = trial ? compile_candidate(input, s.output) : compile_for_plan(input, s.output);
     release_free_memory();  // what compiling and checking left free
-    if (shape.function) last_graph = shape.function->graph();
-    compiled.emplace(key, shape);
-    compile_order.push_back(key);
-    return shape;
+    if (s.shape.function) last_graph = s.shape.function->graph();
+    if (s.shape.function || !trial) {
+      compiled.emplace(key, s.shape);
+      compile_order.push_back(key);
+    }
+    return s;
   }
 
-  // Counts an eager batch of a shape, keeping the first with its output (plain copies:
-  // inference tensors cannot be traced).
-  void record(const std::vector<int64_t>& key, const torch::Tensor& input, const torch::Tensor& output) const {
+  // A timed run of the trial's current layout. After kTimedRuns the next layout is compiled
+  // on the shape's next batch; after the last layout's, the trial decides.
+  void timed(const std::vector<int64_t>& key, double seconds) const {
     std::lock_guard<std::mutex> lock(mutex);
-    Reference& r = references[key];
-    if (r.runs++ > 0) return;
-    c10::InferenceMode off(false);
-    r.input = input.clone();
-    r.output = output.clone();
+    if (!trial || trial->key != key || trial->current.empty()) return;
+    trial->seconds = trial->timed++ == 0 ? seconds : std::min(trial->seconds, seconds);
+    if (trial->timed < kTimedRuns) return;
+    logger("infer")->debug("inference plan {} on input {}: {:.4f} s", trial->current, c10::str(c10::IntArrayRef(key)),
+                           trial->seconds);
+    if (trial->best.empty() || trial->seconds < trial->best_seconds)
+      trial->best = trial->current, trial->best_seconds = trial->seconds;
+    if (trial->next == kAutoLayouts.size()) return decide();
+    trial->current.clear();
+    forget(key);  // one candidate at a time: the next batch compiles the next layout
+  }
+
+  // Ends the trial: the fastest layout timed becomes the plan (else the one being timed, else
+  // the default layout). The shape's next batch compiles it, unless it is the one in place.
+  void decide() const {
+    plan = !trial->best.empty() ? trial->best : !trial->current.empty() ? trial->current : "frozen";
+    if (trial->current != plan) forget(trial->key);
+    trial.reset();
+  }
+
+  void forget(const std::vector<int64_t>& key) const {
+    compiled.erase(key);
+    compile_order.erase(std::remove(compile_order.begin(), compile_order.end(), key), compile_order.end());
+    release_free_memory();
   }
 };
 
@@ -306,14 +326,18 @@ torch::Tensor InferenceEngine::operator()(const torch::Tensor& input) const {
     x = torch::cat({x, torch::zeros(pad_shape, x.options())});
   }
   const std::vector<int64_t> key = x.sizes().vec();
-  CompiledShape shape;
+  Step step;
   {
-    // Tracing must not run under inference mode: its constants would be inference tensors.
+    // Recording must not run under inference mode: its constants would be inference tensors.
     c10::InferenceMode off(false);
-    shape = e.shape_for(key);
+    step = e.step(key, x);
   }
-  const torch::Tensor out = shape.function ? Impl::run(shape, x) : e.forward(x);
-  if (shape.plan == "record") e.record(key, x, out);
+  torch::Tensor out = step.output;
+  if (!out.defined()) {
+    const auto start = std::chrono::steady_clock::now();
+    out = step.shape.function ? Impl::run(step.shape, x) : e.forward(x);
+    if (step.timed) e.timed(key, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
   return padded != n ? out.narrow(0, 0, n) : out;
 }
 

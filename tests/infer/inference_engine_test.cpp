@@ -29,9 +29,10 @@ void randomize_batch_norms(torch::nn::Module& module) {
   }
 }
 
-// The batches of a shape that run the module itself; the next one runs the compiled plan.
+// The batches of a shape that run the module itself, and the one the plan is compiled from
+// (recording runs it); the next one runs the compiled plan.
 void warm_up(const InferenceEngine& engine, const torch::Tensor& batch) {
-  for (int i = 0; i < InferenceEngine::kEagerRunsBeforeCompiling; ++i) engine(batch);
+  for (int i = 0; i <= InferenceEngine::kEagerRunsBeforeCompiling; ++i) engine(batch);
 }
 
 // A registered classifier with 4 classes and seeded weights, and its forward as a function.
@@ -65,10 +66,13 @@ void expect_plans_match(const std::string& name, const std::shared_ptr<torch::nn
   // "auto" is one of mkldnn and channels_last, chosen by timing (tested on its own below).
   for (const std::string plan : {"mkldnn", "channels_last", "frozen"}) {
     InferenceEngine engine(module, forward, {c10::kCPU, plan});
-    warm_up(engine, input);
+    for (int i = 0; i < InferenceEngine::kEagerRunsBeforeCompiling; ++i) engine(input);
     ASSERT_EQ(engine.compiled_shapes(), 0u);
-    const torch::Tensor out = engine(input);
+    // The batch the plan is recorded from gives the module's own output (run in the plan's
+    // memory layout, so equal to float rounding).
+    EXPECT_LT(max_abs_diff(engine(input), reference), 1e-4 * std::max(1.0, reference.abs().max().item<double>()));
     ASSERT_EQ(engine.compiled_shapes(), 1u) << name << " " << plan;
+    const torch::Tensor out = engine(input);
     ASSERT_EQ(out.sizes(), reference.sizes()) << name << " " << plan;
     const double diff = max_abs_diff(out, reference);
     const double scale = std::max(1.0, reference.abs().max().item<double>());
@@ -106,21 +110,36 @@ TEST(InferenceEngine, EverySegmenterMatchesEagerEvalUnderEveryPlan) {
 
 TEST(InferenceEngine, FoldsBatchNormAndAutoDecidesOnTheFirstShape) {
   ClassifierPtr resnet = seeded_classifier("resnet18", 3);
+  const torch::Tensor first = torch::rand({2, 3, 32, 32}), second = torch::rand({5, 3, 32, 32});
   InferenceEngine automatic(resnet, forward_of(resnet));
-  warm_up(automatic, torch::rand({2, 3, 32, 32}));
-  EXPECT_EQ(automatic.plan(), "auto");  // a shape seen a few times still runs the module itself
-  automatic(torch::rand({2, 3, 32, 32}));
+  warm_up(automatic, first);
+  EXPECT_EQ(automatic.plan(), "auto");  // the layouts are tried on the batches that follow
+  // Each of the two layouts is timed on the two batches after the one it is compiled from.
+  int batches = 0;
+  while (automatic.plan() == "auto" && batches < 20) automatic(first), ++batches;
+  EXPECT_EQ(batches, 5);
   const std::string chosen = automatic.plan();
   EXPECT_TRUE(chosen == "mkldnn" || chosen == "channels_last") << chosen;
-  warm_up(automatic, torch::rand({5, 3, 32, 32}));
-  automatic(torch::rand({5, 3, 32, 32}));
+  automatic(first);  // compiled again when the first layout won
+  warm_up(automatic, second);
+  automatic(second);
   EXPECT_EQ(automatic.compiled_shapes(), 2u);
   EXPECT_EQ(automatic.plan(), chosen);  // later shapes keep it
 
+  // A shape that stops coming does not keep the others waiting: the layout compiled is kept.
+  InferenceEngine abandoned(resnet, forward_of(resnet));
+  warm_up(abandoned, first);
+  for (int i = 0; i < 2 * InferenceEngine::kEagerRunsBeforeCompiling; ++i) abandoned(second);
+  EXPECT_EQ(abandoned.plan(), "auto");
+  EXPECT_EQ(abandoned.compiled_shapes(), 1u);
+  abandoned(second);
+  EXPECT_EQ(abandoned.plan(), "channels_last");
+  EXPECT_EQ(abandoned.compiled_shapes(), 2u);
+
   InferenceEngine frozen(resnet, forward_of(resnet), {c10::kCPU, "frozen"});
-  warm_up(frozen, torch::rand({2, 3, 32, 32}));
+  for (int i = 0; i < InferenceEngine::kEagerRunsBeforeCompiling; ++i) frozen(first);
   EXPECT_TRUE(frozen.compiled_operators().empty());
-  frozen(torch::rand({2, 3, 32, 32}));
+  frozen(first);
   const std::vector<std::string> ops = frozen.compiled_operators();
   EXPECT_EQ(std::count(ops.begin(), ops.end(), "aten::conv2d"), 20);
   EXPECT_EQ(std::count(ops.begin(), ops.end(), "aten::batch_norm"), 0);
@@ -128,7 +147,7 @@ TEST(InferenceEngine, FoldsBatchNormAndAutoDecidesOnTheFirstShape) {
 
 TEST(InferenceEngine, PadsBatchesToFewShapesAndLeavesTheModuleTrainable) {
   ClassifierPtr model = seeded_classifier("separable_cnn", 4);
-  InferenceEngine engine(model, forward_of(model));
+  InferenceEngine engine(model, forward_of(model), {c10::kCPU, "channels_last"});  // "auto" would try it first
   const torch::Tensor batch = torch::rand({7, 3, 48, 48});
   warm_up(engine, batch);
   const torch::Tensor whole = engine(batch);

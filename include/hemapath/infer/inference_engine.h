@@ -25,8 +25,8 @@ namespace hemapath {
 class InferenceEngine {
  public:
   /// Batches of a shape the module runs itself before the shape is compiled. Compiling costs
-  /// several forward passes (more for "auto", which times two plans), which a shape that comes
-  /// a few times only (the crops of one smear) would not earn back.
+  /// about two forward passes (recording, and the check), which a shape that comes a few times
+  /// only (the crops of one smear) would not earn back.
   static constexpr int kEagerRunsBeforeCompiling = 4;
 
   /// `forward` runs `module` (kept alive by the engine, switched to eval mode) on a batch.
@@ -35,8 +35,11 @@ class InferenceEngine {
   /// The network's output for `input` (batch first; moved to the engine's device), computed
   /// in inference mode. A batch is padded up to a power of two so that few shapes are ever
   /// compiled; the padding rows are dropped from the output. The first
-  /// kEagerRunsBeforeCompiling batches of a shape run the module as it is; the next compiles
-  /// the plan for that shape and checks it against the first batch's output.
+  /// kEagerRunsBeforeCompiling batches of a shape run the module as it is; the next is
+  /// recorded as it runs, and the plan compiled from the recording (checked against that
+  /// batch's output) runs the shape's later batches. "auto" decides on its first compiled
+  /// shape: each layout is compiled in turn and timed on the shape's next two batches, and
+  /// the faster is kept. Until then other shapes run the module.
   torch::Tensor operator()(const torch::Tensor& input) const;
 
   /// The plan of this network ("mkldnn", "channels_last", "frozen" or "eager"; "auto" until
