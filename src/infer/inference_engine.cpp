@@ -104,9 +104,11 @@ struct Step {
   bool timed = false;  // a candidate layout of "auto" being timed
 };
 
-// The layouts "auto" chooses between, each compiled on one batch of its first compiled shape
-// and timed on the next kTimedRuns batches: the batches are run anyway, so choosing costs
-// only the compiling and each candidate's check.
+// The layouts "auto" chooses between. Which is faster depends on the network (oneDNN's blocked
+// layout for plain ResNets, channels-last for depthwise convolutions and for U-Nets' upsampling
+// and concatenation), so it is measured, not guessed: each is compiled on one batch of the first
+// compiled shape and timed on the next kTimedRuns batches. Those batches are run anyway, so
+// choosing costs only the compiling and each candidate's check.
 const std::vector<std::string> kAutoLayouts{"channels_last", "mkldnn"};
 constexpr int kTimedRuns = 2;
 
