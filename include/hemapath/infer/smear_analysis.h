@@ -29,8 +29,8 @@ struct SmearOptions {
   /// a smear at another magnification or camera resolution.
   double red_scale = 1;
   /// Views of each red-cell crop averaged by the red-cell classifier (PredictorOptions::symmetries):
-  /// 4 (the flips) was best on the bundled classifier's validation crops.
-  int red_symmetries = 4;
+  /// 8 (flips and quarter turns) was best on the bundled classifier's validation crops.
+  int red_symmetries = 8;
 };
 
 enum class CellKind { red, white };
