@@ -9,7 +9,6 @@
 #include "hemapath/core/device.h"
 #include "hemapath/data/classification_dataset.h"
 #include "hemapath/infer/predictor.h"
-#include "hemapath/infer/symmetry_averaging.h"
 #include "hemapath/io/csv.h"
 #include "hemapath/models/model_file.h"
 #include "hemapath/train/eval_set.h"
@@ -92,11 +91,9 @@ void run_eval(const EvalCommand& cmd, const GlobalOptions& global) {
   EvalSet set = resolve_eval_set(loaded.header, cmd.set);
 
   ClassificationDataset dataset(set.data.samples, loaded.header.inference_data_options());
-  const TensorFunction network =
-      symmetry_averaged([&](const torch::Tensor& x) { return loaded.model->forward(x.to(device)); }, cmd.symmetries);
-  EvalResult r =
-      score_predictions(predict_dataset(network, dataset, set.indices, cmd.compute.batch_size, cmd.compute.workers),
-                        loaded.header.classes);
+  EvalResult r = score_predictions(predict_dataset(*loaded.model, dataset, set.indices, cmd.compute.batch_size, device,
+                                                   cmd.compute.workers, cmd.symmetries),
+                                   loaded.header.classes);
 
   std::printf("%s on %s\n", cmd.model.c_str(), set.description.c_str());
   std::printf("accuracy %.4f  balanced accuracy %.4f  macro-F1 %.4f  weighted-F1 %.4f  loss %.4f\n", r.report.accuracy,

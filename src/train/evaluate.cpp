@@ -4,6 +4,7 @@
 
 #include "hemapath/core/error.h"
 #include "hemapath/data/batch_loader.h"
+#include "hemapath/infer/symmetry_averaging.h"
 
 namespace hemapath {
 
@@ -34,11 +35,12 @@ PredictionResult predict_dataset(const TensorFunction& network, const Classifica
 
 PredictionResult predict_dataset(ClassifierImpl& model, const ClassificationDataset& data,
                                  const std::vector<size_t>& indices, int batch_size, const c10::Device& device,
-                                 int workers) {
+                                 int workers, int symmetries) {
+  const TensorFunction network =
+      symmetry_averaged([&](const torch::Tensor& x) { return model.forward(x.to(device)); }, symmetries);
   const bool was_training = model.is_training();
   model.eval();
-  PredictionResult result = predict_dataset([&](const torch::Tensor& x) { return model.forward(x.to(device)); }, data,
-                                            indices, batch_size, workers);
+  PredictionResult result = predict_dataset(network, data, indices, batch_size, workers);
   if (was_training) model.train();
   return result;
 }

@@ -25,10 +25,11 @@ struct PredictionResult {
 PredictionResult predict_dataset(const TensorFunction& network, const ClassificationDataset& data,
                                  const std::vector<size_t>& indices, int batch_size, int workers);
 
-/// predict_dataset with `model` in eval mode on `device` (its mode is restored after).
+/// predict_dataset with `model` in eval mode on `device` (its mode is restored after), its
+/// logits averaged over `symmetries` views of each image (symmetry_averaging.h).
 PredictionResult predict_dataset(ClassifierImpl& model, const ClassificationDataset& data,
                                  const std::vector<size_t>& indices, int batch_size, const c10::Device& device,
-                                 int workers);
+                                 int workers, int symmetries = 1);
 
 struct EvalResult {
   PredictionResult predictions;
