@@ -9,14 +9,14 @@
 // Weights come from the Python peer (same names, loaded strictly), and before timing the
 // network's output on the peer's input/output pair (W_io.pt) is checked, so both sides run
 // the same network. Each mode prints one JSON line.
+#include <torch/torch.h>
+
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <functional>
 #include <iostream>
-
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include "hemapath/core/device.h"
 #include "hemapath/core/memory.h"
@@ -28,7 +28,8 @@
 #include "hemapath/models/segmenter.h"
 #include "hemapath/models/segmenter_registry.h"
 #include "hemapath/models/weight_import.h"
-#include "hemapath/train/channels_last.h"
+#include "hemapath/train/memory_format.h"
+#include "hemapath/train/segmentation_config.h"
 
 namespace {
 using namespace hemapath;
@@ -36,6 +37,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Args {
   std::string arch, weights, size = "64x64", plan = "auto", out, other, device = "cpu";
+  std::string memory_format;  ///< train: channels_last or contiguous; empty: as hemapath trains the network
   double mpp = 2;
   int batch = 1, threads = 1;
   double seconds = 3;
@@ -156,9 +158,14 @@ nlohmann::json train(const Args& a) {
   Network n = load(a);
   const auto [h, w] = parse_size(a.size);
   n.module->train();
-  use_channels_last(*n.module);
+  // The layout `hemapath train` uses for this kind of network unless told otherwise.
+  const std::string format_name = !a.memory_format.empty() ? a.memory_format
+                                  : n.dense                ? SegmentationTrainConfig{}.memory_format
+                                                           : TrainConfig{}.memory_format;
+  const torch::MemoryFormat memory_format = training_memory_format(format_name);
+  use_memory_format(*n.module, memory_format);
   const c10::Device device = resolve_device(a.device);
-  torch::Tensor x = to_channels_last(torch::rand({a.batch, n.in_channels, h, w}).to(device));
+  torch::Tensor x = to_memory_format(torch::rand({a.batch, n.in_channels, h, w}).to(device), memory_format);
   torch::Tensor target = (!n.dense         ? torch::randint(0, n.classes, {a.batch})
                           : n.classes == 1 ? torch::rand({a.batch, 1, h, w})
                                            : torch::randint(0, n.classes, {a.batch, h, w}))
@@ -173,7 +180,7 @@ nlohmann::json train(const Args& a) {
     loss.backward();
     optimizer.step();
   };
-  return {{"images_per_second", timed(step, a.batch, a.seconds, device)}, {"memory_format", "channels_last"}};
+  return {{"images_per_second", timed(step, a.batch, a.seconds, device)}, {"memory_format", format_name}};
 }
 
 // The peer's segmentation weights as a hemapath model file working at `mpp` um/px (plain
@@ -246,6 +253,9 @@ int main(int argc, char** argv) {
   app.add_option("--mpp", a.mpp);
   app.add_option("--out", a.out);
   app.add_option("--other", a.other);
+  app.add_option("--memory-format", a.memory_format,
+                 "train: channels_last or contiguous (default: as hemapath train lays out this network)")
+      ->check(CLI::IsMember({"channels_last", "contiguous"}));
   app.add_option("--device", a.device, "cpu or cuda[:N] (forward and train; the peak is the CPU's)");
   CLI11_PARSE(app, argc, argv);
   try {

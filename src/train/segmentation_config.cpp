@@ -96,6 +96,7 @@ SegmentationTrainConfig SegmentationTrainConfig::from_config(const ConfigNode& r
   c.epochs = static_cast<int>(train.get_int("epochs", c.epochs, 1, 100000));
   c.batch_size = static_cast<int>(train.get_int("batch_size", c.batch_size, 1, 4096));
   c.monitor = train.get_choice("monitor", c.monitor, segmentation_monitor_names());
+  c.memory_format = train.get_choice("memory_format", c.memory_format, training_memory_formats());
   c.early_stop_patience =
       static_cast<int>(train.child("early_stopping").get_int("patience", c.early_stop_patience, 0, 100000));
   c.optimizer = OptimizerConfig::from_config(train.child("optimizer"));
@@ -126,6 +127,7 @@ nlohmann::json SegmentationTrainConfig::to_json() const {
            {{"epochs", epochs},
             {"batch_size", batch_size},
             {"monitor", monitor},
+            {"memory_format", memory_format},
             {"early_stop_patience", early_stop_patience},
             {"optimizer", optimizer.to_json()},
             {"schedule", schedule.to_json()},

@@ -16,12 +16,12 @@
 #include "hemapath/models/model_file.h"
 #include "hemapath/models/pretrained.h"
 #include "hemapath/models/segmenter_registry.h"
+#include "hemapath/train/distributed.h"
 #include "hemapath/train/epoch_loop.h"
 #include "hemapath/train/freezing.h"
+#include "hemapath/train/memory_format.h"
 #include "hemapath/train/segmentation_evaluation.h"
 #include "hemapath/train/segmentation_loss.h"
-#include "hemapath/train/channels_last.h"
-#include "hemapath/train/distributed.h"
 
 namespace hemapath {
 namespace fs = std::filesystem;
@@ -91,13 +91,14 @@ struct PassTotals {
 // With a group, each rank runs its part of every batch and the gradients are averaged over
 // the ranks before the step.
 PassTotals train_one_pass(SegmenterImpl& model, torch::optim::Optimizer& optimizer, BatchLoader& loader,
-                          const SegmentationLossConfig& loss_config, const c10::Device& device, DistributedGroup* group,
-                          Progress& progress, int epoch) {
+                          const SegmentationLossConfig& loss_config, const c10::Device& device,
+                          torch::MemoryFormat memory_format, DistributedGroup* group, Progress& progress, int epoch) {
   const auto start = std::chrono::steady_clock::now();
   const std::vector<torch::Tensor> parameters = model.parameters();
   PassTotals t;
   while (auto batch = loader.next()) {
-    const torch::Tensor images = to_channels_last(batch->images.to(device)), targets = batch->labels.to(device);
+    const torch::Tensor images = to_memory_format(batch->images.to(device), memory_format),
+                        targets = batch->labels.to(device);
     optimizer.zero_grad();
     torch::Tensor loss = segmentation_loss(model.forward(images), targets, loss_config);
     const double value = loss.item<double>();
@@ -168,7 +169,8 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
     log->info("pretrained: {}", result.pretrained);
   }
   model->to(options.device);
-  use_channels_last(*model);
+  const torch::MemoryFormat memory_format = training_memory_format(config.memory_format);
+  use_memory_format(*model, memory_format);
   EpochLoop loop(*model, frozen_prefixes(*model, config.freeze), config.optimizer, config.schedule, config.freeze,
                  config.epochs, dir, config_json);
   loop.start(options.resume, config.normalization, [&] {
@@ -214,8 +216,8 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
                        /*drop_last=*/order.size() > static_cast<size_t>(config.batch_size), rank_part);
     Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs),
                       static_cast<int64_t>(loader.num_batches()) * config.batch_size / rank_part.count, "patch");
-    const PassTotals pass =
-        train_one_pass(*model, loop.optimizer(), loader, config.loss, options.device, group, progress, epoch);
+    const PassTotals pass = train_one_pass(*model, loop.optimizer(), loader, config.loss, options.device, memory_format,
+                                           group, progress, epoch);
     if (group) group->average_buffers(*model);
 
     SegmentationEpochRecord record;

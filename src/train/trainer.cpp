@@ -21,12 +21,12 @@
 #include "hemapath/models/pretrained.h"
 #include "hemapath/models/registry.h"
 #include "hemapath/train/batch_norm_recalibration.h"
+#include "hemapath/train/distributed.h"
 #include "hemapath/train/epoch_loop.h"
 #include "hemapath/train/evaluate.h"
 #include "hemapath/train/freezing.h"
 #include "hemapath/train/loss_prediction.h"
-#include "hemapath/train/channels_last.h"
-#include "hemapath/train/distributed.h"
+#include "hemapath/train/memory_format.h"
 
 namespace hemapath {
 namespace fs = std::filesystem;
@@ -93,13 +93,15 @@ struct PassTotals {
 // ranks, each of which ran its own part of the global batch.
 PassTotals train_one_pass(ClassifierImpl& model, torch::optim::Optimizer& optimizer, BatchLoader& loader,
                           const torch::nn::functional::CrossEntropyFuncOptions& loss_options,
-                          const LossHeadConfig& head, bool detach_head, const c10::Device& device, int micro_batches,
-                          DistributedGroup* group, Progress& progress, int epoch) {
+                          const LossHeadConfig& head, bool detach_head, const c10::Device& device,
+                          torch::MemoryFormat memory_format, int micro_batches, DistributedGroup* group,
+                          Progress& progress, int epoch) {
   const auto start = std::chrono::steady_clock::now();
   const std::vector<torch::Tensor> parameters = model.parameters();
   PassTotals t;
   while (auto batch = loader.next()) {
-    torch::Tensor images = to_channels_last(batch->images.to(device)), targets = batch->labels.to(device);
+    torch::Tensor images = to_memory_format(batch->images.to(device), memory_format),
+                  targets = batch->labels.to(device);
     const int64_t n = images.size(0);
     const int parts = static_cast<int>(std::min<int64_t>(micro_batches, n));
     optimizer.zero_grad();
@@ -241,7 +243,8 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
     log->info("pretrained: {}", result.pretrained);
   }
   model->to(options.device);
-  use_channels_last(*model);
+  const torch::MemoryFormat memory_format = training_memory_format(config.memory_format);
+  use_memory_format(*model, memory_format);
   EpochLoop loop(*model, frozen_prefixes(*model, config.freeze), config.optimizer, config.schedule, config.freeze,
                  config.epochs, dir, config_json);
   loop.start(options.resume, config.normalization, [&] {
@@ -298,7 +301,7 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
                       static_cast<int64_t>(loader.num_batches()) * config.batch_size / rank_part.count, "img");
     const PassTotals pass = train_one_pass(*model, loop.optimizer(), loader, loss_options, config.loss_head,
                                            epoch >= config.loss_head.first_detached_epoch(config.epochs),
-                                           options.device, config.micro_batches, group, progress, epoch);
+                                           options.device, memory_format, config.micro_batches, group, progress, epoch);
     if (config.bn_recalibration) {
       BatchLoader images(dataset, split.train, config.batch_size, /*augment=*/false, config.seed, epoch,
                          std::max(1, config.workers),

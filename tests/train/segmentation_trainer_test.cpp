@@ -132,6 +132,29 @@ TEST(SegmentationTrainer, ResumeGivesTheWeightsOfAnUninterruptedRun) {
   }
 }
 
+// The layout is a matter of speed only: a run in NHWC ends at the weights of the NCHW run, up
+// to float rounding (a batch laid out wrongly would train something else: differences of 0.01
+// and more).
+TEST(SegmentationTrainer, EitherMemoryFormatTrainsTheSameWeights) {
+  torch::set_num_threads(1);
+  test::ScratchDir dir;
+  SegmentationTrainConfig config = SegmentationTrainConfig::load(tiny_config(
+      dir.path(), "{epochs: 2, batch_size: 4, optimizer: {name: sgd, lr: 0.05}, schedule: {name: constant}}"));
+  std::vector<LoadedSegmenter> trained;
+  for (const std::string format : {"contiguous", "channels_last"}) {
+    config.memory_format = format;
+    TrainRunOptions options;
+    options.out_dir = dir / format;
+    trained.push_back(load_segmenter(train_segmenter(config, options).last_model, torch::kCPU));
+  }
+  const auto a = trained[0].model->named_parameters(), b = trained[1].model->named_parameters();
+  double largest = 0;
+  for (const auto& item : a) largest = std::max(largest, (item.value() - b[item.key()]).abs().max().item<double>());
+  EXPECT_LT(largest, 1e-3);
+  EXPECT_FALSE(same_weights(dir / "contiguous/last.hpm", dir / "channels_last/last.hpm"))
+      << "the two layouts ran the very same arithmetic: the format was not applied";
+}
+
 TEST(SegmentationTrainer, FrozenPretrainedEncoderKeepsItsWeights) {
   torch::set_num_threads(1);
   test::ScratchDir dir;

@@ -1,13 +1,15 @@
 // End-to-end training on a slice of the real white-cell data: the loss falls, model files
 // reload to the same figures, --resume and re-runs with one seed give identical weights.
+#include "hemapath/train/trainer.h"
+
 #include <gtest/gtest.h>
 
+#include "hemapath/core/error.h"
 #include "hemapath/infer/predictor.h"
-#include "hemapath/models/model_file.h"
 #include "hemapath/models/classifier.h"
+#include "hemapath/models/model_file.h"
 #include "hemapath/models/registry.h"
 #include "hemapath/train/eval_set.h"
-#include "hemapath/train/trainer.h"
 #include "test_support.h"
 
 namespace hemapath {
@@ -125,6 +127,19 @@ TEST(Trainer, RefusesToOverwriteARunOrResumeWithAnotherConfig) {
 
 // With bn_recalibration the saved statistics come from one pass over all 8 training images
 // in batches of 3 (3 batches), not from the 2 optimisation steps (the last partial batch dropped).
+TEST(Trainer, MemoryFormatDefaultsToChannelsLastAndABadOneIsNamed) {
+  test::ScratchDir dir;
+  EXPECT_EQ(TrainConfig::load(tiny_config(dir, 4, "{epochs: 1}")).memory_format, "channels_last");
+  EXPECT_EQ(TrainConfig::load(tiny_config(dir, 4, "{epochs: 1, memory_format: contiguous}")).memory_format,
+            "contiguous");
+  try {
+    TrainConfig::load(tiny_config(dir, 4, "{epochs: 1, memory_format: nhwc}"));
+    FAIL() << "accepted memory_format nhwc";
+  } catch (const ConfigError& e) {
+    EXPECT_TRUE(test::contains(e.what(), "train.memory_format")) << e.what();
+  }
+}
+
 TEST(Trainer, BatchNormRecalibrationReestimatesTheStatistics) {
   test::ScratchDir dir;
   const std::string path = tiny_config(dir, 4, "{epochs: 1, batch_size: 3, bn_recalibration: true}", "{enabled: false}");

@@ -14,6 +14,7 @@
 /// augment: {hflip: true, vflip: true, rot90: true, ...}
 /// loss:   {cross_entropy: 1, dice: 1, focal: 0, class_weights: [..], ignore_index: -1}
 /// train:  {epochs: 60, batch_size: 8, monitor: foreground_miou, early_stopping: {patience: 0},
+///          memory_format: contiguous,
 ///          optimizer: {name: adamw, lr: 0.001, weight_decay: 0.0001}, schedule: {name: cosine},
 ///          freeze: {stages: backbone, unfreeze_epoch: 5}}
 /// instances: {threshold: 0.5, watershed: true, min_area: 10, ...}   # how predict cuts cells
@@ -71,6 +72,9 @@ struct SegmentationTrainConfig {
   /// non-background classes), mean_iou, mean_dice or pixel_accuracy. Without a validation part
   /// the training loss does.
   std::string monitor = "foreground_miou";
+  /// train.memory_format: the layout the network trains in (train/memory_format.h); the U-Net
+  /// and MRN train faster in NCHW.
+  std::string memory_format = "contiguous";
   int early_stop_patience = 0;
   InstanceOptions instances;
 
