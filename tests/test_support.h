@@ -1,6 +1,7 @@
 #pragma once
 // Shared helpers for the test suite: paths to data, scratch folders, running the CLI.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -10,16 +11,16 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 extern char** environ;
 
@@ -28,6 +29,25 @@ namespace hemapath::test {
 /// ../shared/data beside the repository (the real data sets).
 inline std::filesystem::path shared_data() { return HEMAPATH_SHARED_DATA; }
 inline std::filesystem::path source_dir() { return HEMAPATH_SOURCE_DIR; }
+
+/// Sets (or, with nullptr, clears) environment variables for one test and restores them.
+class ScopedEnv {
+ public:
+  void set(const char* name, const char* value) {
+    if (!saved_.count(name)) {
+      const char* old = std::getenv(name);
+      saved_[name] = old ? std::optional<std::string>(old) : std::nullopt;
+    }
+    value ? ::setenv(name, value, 1) : ::unsetenv(name);
+  }
+  ~ScopedEnv() {
+    for (const auto& [name, value] : saved_)
+      value ? ::setenv(name.c_str(), value->c_str(), 1) : ::unsetenv(name.c_str());
+  }
+
+ private:
+  std::map<std::string, std::optional<std::string>> saved_;
+};
 
 /// A fresh folder removed at the end of the test.
 class ScratchDir {

@@ -12,16 +12,19 @@
 #include <torch/csrc/jit/passes/graph_rewrite_helper.h>
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/passes/remove_dropout.h>
+#include <torch/version.h>
 
 #include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <sstream>
 
 #include "hemapath/core/error.h"
 #include "hemapath/core/log.h"
 #include "hemapath/core/memory.h"
+#include "hemapath/infer/plan_cache.h"
 
 namespace hemapath {
 namespace {
@@ -120,7 +123,19 @@ struct LayoutTrial {
   double seconds = 0;  // the current layout's fastest run
   std::string best;
   double best_seconds = 0;
+  std::string timings;  // "layout seconds, ..." for the plan cache's readers
 };
+
+// What the speed of each layout depends on, in one string: the network's parameters and
+// buffers (names and shapes), the input shape, the threads, the CPU and LibTorch.
+std::string speed_identity(const torch::nn::Module& module, const std::vector<int64_t>& input) {
+  std::ostringstream s;
+  for (const auto& p : module.named_parameters()) s << p.key() << p.value().sizes() << ';';
+  for (const auto& b : module.named_buffers()) s << b.key() << b.value().sizes() << ';';
+  s << "|input " << c10::IntArrayRef(input) << "|threads " << at::get_num_threads() << "|cpu " << cpu_model_name()
+    << "|torch " << TORCH_VERSION;
+  return s.str();
+}
 
 struct InferenceEngine::Impl {
   std::shared_ptr<torch::nn::Module> module;
@@ -133,6 +148,23 @@ struct InferenceEngine::Impl {
   mutable std::map<std::vector<int64_t>, int> eager_runs;
   mutable std::optional<LayoutTrial> trial;
   mutable std::shared_ptr<torch::jit::Graph> last_graph;
+  PlanCache plan_cache;
+
+  std::string cache_key(const std::vector<int64_t>& input) const {
+    std::ostringstream hex;
+    hex << std::hex << std::hash<std::string>{}(speed_identity(*module, input));
+    return hex.str();
+  }
+
+  // The layout an earlier "auto" chose for this network, shape and machine, if remembered.
+  std::optional<std::string> remembered_layout(const std::vector<int64_t>& input) const {
+    std::optional<std::string> layout = plan_cache.find(cache_key(input));
+    if (!layout || std::find(kAutoLayouts.begin(), kAutoLayouts.end(), *layout) == kAutoLayouts.end())
+      return std::nullopt;
+    logger("infer")->debug("inference plan {} on input {}: remembered in {}", *layout,
+                           c10::str(c10::IntArrayRef(input)), plan_cache.file().string());
+    return layout;
+  }
 
   static torch::Tensor to_layout(const torch::Tensor& x, const std::string& plan) {
     return plan == "channels_last" && x.dim() == 4 ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x.contiguous();
@@ -237,7 +269,7 @@ struct InferenceEngine::Impl {
     int& runs = eager_runs[key];
     // Another shape waits for "auto" to decide on the first, but not for ever: that shape
     // may not come again.
-    if (trial && !trial_shape && runs >= 2 * InferenceEngine::kEagerRunsBeforeCompiling) decide();
+    if (trial && !trial_shape && runs >= 2 * InferenceEngine::kEagerRunsBeforeCompiling) decide(false);
     if (!trial_shape && (runs < InferenceEngine::kEagerRunsBeforeCompiling || trial)) {
       ++runs;
       return {{"eager", nullptr}, {}, false};
@@ -251,8 +283,13 @@ struct InferenceEngine::Impl {
     release_free_memory();
     const torch::Tensor input = x.clone();  // outside inference mode, so it can be recorded
     Step s;
-    if (plan == "auto" && !trial) trial.emplace().key = key;
-    if (trial && trial->next == kAutoLayouts.size()) decide();  // the last layout failed its check
+    if (plan == "auto" && !trial) {
+      if (std::optional<std::string> layout = remembered_layout(key))
+        plan = *layout;
+      else
+        trial.emplace().key = key;
+    }
+    if (trial && trial->next == kAutoLayouts.size()) decide(true);  // the last layout failed its check
     s.shape = trial ? compile_candidate(input, s.output) : compile_for_plan(input, s.output);
     release_free_memory();  // what compiling and checking left free
     if (s.shape.function) last_graph = s.shape.function->graph();
@@ -272,17 +309,24 @@ struct InferenceEngine::Impl {
     if (trial->timed < kTimedRuns) return;
     logger("infer")->debug("inference plan {} on input {}: {:.4f} s", trial->current, c10::str(c10::IntArrayRef(key)),
                            trial->seconds);
+    trial->timings +=
+        (trial->timings.empty() ? "" : ", ") + trial->current + " " + std::to_string(trial->seconds) + " s";
     if (trial->best.empty() || trial->seconds < trial->best_seconds)
       trial->best = trial->current, trial->best_seconds = trial->seconds;
-    if (trial->next == kAutoLayouts.size()) return decide();
+    if (trial->next == kAutoLayouts.size()) return decide(true);
     trial->current.clear();
     forget(key);  // one candidate at a time: the next batch compiles the next layout
   }
 
   // Ends the trial: the fastest layout timed becomes the plan (else the one being timed, else
   // the default layout). The shape's next batch compiles it, unless it is the one in place.
-  void decide() const {
+  // A choice made after every layout was timed or failed its check (`complete`) is remembered.
+  void decide(bool complete) const {
     plan = !trial->best.empty() ? trial->best : !trial->current.empty() ? trial->current : "frozen";
+    if (complete && !trial->best.empty())
+      plan_cache.store(cache_key(trial->key), plan,
+                       "input " + c10::str(c10::IntArrayRef(trial->key)) + ", " +
+                           std::to_string(at::get_num_threads()) + " threads: " + trial->timings);
     if (trial->current != plan) forget(trial->key);
     trial.reset();
   }
@@ -304,6 +348,7 @@ InferenceEngine::InferenceEngine(std::shared_ptr<torch::nn::Module> module, Tens
   impl_->module = std::move(module);
   impl_->forward = std::move(forward);
   impl_->options = options;
+  impl_->plan_cache = PlanCache(options.plan_cache);
   std::string plan = options.plan;
   if (options.mixed_precision) plan = "eager";
   if (plan == "auto" && options.device.is_cuda()) plan = "channels_last";  // oneDNN is CPU only

@@ -2,9 +2,11 @@
 // giving a clear message, exit code 2 and no output file.
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include "hemapath/io/csv.h"
-#include "hemapath/models/model_file.h"
 #include "hemapath/models/classifier.h"
+#include "hemapath/models/model_file.h"
 #include "hemapath/models/registry.h"
 #include "test_support.h"
 
@@ -69,6 +71,26 @@ TEST_F(Cli, PredictWritesOneRowPerImageWithProbabilities) {
   for (int c = 4; c < 8; ++c) sum += std::stod(rows[1][c]);
   EXPECT_NEAR(sum, 1.0, 1e-3);
   EXPECT_NE(r.output.find("images/s"), std::string::npos);
+}
+
+// --plan auto times the layouts once per network, input shape and machine: the next run reads
+// its choice from $HEMAPATH_CACHE_DIR.
+TEST_F(Cli, AutoPlanIsRememberedBetweenRuns) {
+  std::string inputs;
+  for (int i = 0; i < 12; ++i) inputs += " " + image(i);  // one batch each: enough to decide
+  const std::string cache = dir_ / "cache";
+  const std::string command = "HEMAPATH_CACHE_DIR=" + cache + " " + HEMAPATH_CLI + " -v predict --model " + model_ +
+                              inputs + " --masks " + masks() + " --batch-size 1 --threads 1 --plan auto --out ";
+  const std::regex timed(R"(inference plan (mkldnn|channels_last) on input \[1, 3, 32, 32\]: [0-9.]+ s)");
+  test::CommandResult first = test::run_shell(command + (dir_ / "first.csv"));
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_TRUE(std::regex_search(first.output, timed)) << first.output;
+  EXPECT_FALSE(test::contains(first.output, "remembered")) << first.output;
+  ASSERT_TRUE(fs::exists(cache + "/inference-plans.json"));
+  test::CommandResult second = test::run_shell(command + (dir_ / "second.csv"));
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_TRUE(test::contains(second.output, "remembered in " + cache)) << second.output;
+  EXPECT_FALSE(std::regex_search(second.output, timed)) << second.output;  // no trial
 }
 
 TEST_F(Cli, BadInputsAreNamedWithExitCodeTwoAndNoOutput) {

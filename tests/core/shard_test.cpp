@@ -1,4 +1,6 @@
 // Shards of an input list and the launcher's environment.
+#include "hemapath/core/shard.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -9,29 +11,10 @@
 
 #include "hemapath/core/error.h"
 #include "hemapath/core/launch_env.h"
-#include "hemapath/core/shard.h"
+#include "test_support.h"
 
 namespace hemapath {
 namespace {
-
-// Sets (or, with nullptr, clears) environment variables for one test and restores them.
-class ScopedEnv {
- public:
-  void set(const char* name, const char* value) {
-    if (!saved_.count(name)) {
-      const char* old = std::getenv(name);
-      saved_[name] = old ? std::optional<std::string>(old) : std::nullopt;
-    }
-    value ? ::setenv(name, value, 1) : ::unsetenv(name);
-  }
-  ~ScopedEnv() {
-    for (const auto& [name, value] : saved_)
-      value ? ::setenv(name.c_str(), value->c_str(), 1) : ::unsetenv(name.c_str());
-  }
-
- private:
-  std::map<std::string, std::optional<std::string>> saved_;
-};
 
 TEST(Shard, FourShardsTakeEachOfTwentyInputsExactlyOnce) {
   std::multiset<size_t> taken;
@@ -61,7 +44,7 @@ TEST(Shard, MalformedShardsNameTheOptionAndTheForm) {
 }
 
 TEST(LaunchEnv, ReadsTorchrunVariablesAndNamesTheBadOne) {
-  ScopedEnv env;
+  test::ScopedEnv env;
   env.set("RANK", "2");
   env.set("WORLD_SIZE", "4");
   env.set("LOCAL_RANK", nullptr);

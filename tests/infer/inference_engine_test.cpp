@@ -1,17 +1,20 @@
 // The inference engine gives the eval-mode network's numbers (within 1e-4) for every
 // registered architecture and plan, with BatchNorm really folded away, few compiled shapes,
 // and clear errors for plans the device cannot run.
+#include "hemapath/infer/inference_engine.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 
 #include "hemapath/core/error.h"
-#include "hemapath/infer/inference_engine.h"
 #include "hemapath/models/classifier.h"
 #include "hemapath/models/registry.h"
 #include "hemapath/models/segmenter.h"
 #include "hemapath/models/segmenter_registry.h"
+#include "test_support.h"
 
 namespace hemapath {
 namespace {
@@ -143,6 +146,48 @@ TEST(InferenceEngine, FoldsBatchNormAndAutoDecidesOnTheFirstShape) {
   const std::vector<std::string> ops = frozen.compiled_operators();
   EXPECT_EQ(std::count(ops.begin(), ops.end(), "aten::conv2d"), 20);
   EXPECT_EQ(std::count(ops.begin(), ops.end(), "aten::batch_norm"), 0);
+}
+
+TEST(InferenceEngine, AutoRemembersItsChoiceAndALaterEngineCompilesItAtOnce) {
+  test::ScratchDir dir;
+  const std::string file = dir / "plans.json";
+  ClassifierPtr resnet = seeded_classifier("resnet18", 3);
+  const torch::Tensor first = torch::rand({2, 3, 32, 32}), other = torch::rand({2, 3, 48, 48});
+  const InferenceOptions remembering{c10::kCPU, "auto", false, file};
+  InferenceEngine timing(resnet, forward_of(resnet), remembering);
+  warm_up(timing, first);
+  for (int i = 0; i < 20 && timing.plan() == "auto"; ++i) timing(first);
+  const std::string chosen = timing.plan();
+  ASSERT_TRUE(chosen == "mkldnn" || chosen == "channels_last") << chosen;
+  std::ifstream in(file);
+  nlohmann::json entries = nlohmann::json::parse(in);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries.begin().value().at("plan"), chosen);
+
+  // Another engine for the same network and shape compiles the remembered layout on the batch
+  // it compiles from: no trial. What it compiles is what the file says, not a new timing.
+  const std::string key = entries.begin().key(), other_layout = chosen == "mkldnn" ? "channels_last" : "mkldnn";
+  entries[key]["plan"] = other_layout;
+  test::write_file(file, entries.dump());
+  InferenceEngine remembered(resnet, forward_of(resnet), remembering);
+  warm_up(remembered, first);
+  EXPECT_EQ(remembered.plan(), other_layout);
+  EXPECT_EQ(remembered.compiled_shapes(), 1u);
+  torch::Tensor reference;
+  {
+    torch::NoGradGuard no_grad;
+    resnet->eval();
+    reference = resnet->forward(first);
+  }
+  EXPECT_LT(max_abs_diff(remembered(first), reference), 1e-4 * std::max(1.0, reference.abs().max().item<double>()));
+
+  // A shape the file does not know is timed; an engine without the file always times.
+  InferenceEngine new_shape(resnet, forward_of(resnet), remembering);
+  warm_up(new_shape, other);
+  EXPECT_EQ(new_shape.plan(), "auto");
+  InferenceEngine forgetful(resnet, forward_of(resnet));
+  warm_up(forgetful, first);
+  EXPECT_EQ(forgetful.plan(), "auto");
 }
 
 TEST(InferenceEngine, PadsBatchesToFewShapesAndLeavesTheModuleTrainable) {

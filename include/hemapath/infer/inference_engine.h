@@ -39,7 +39,9 @@ class InferenceEngine {
   /// recorded as it runs, and the plan compiled from the recording (checked against that
   /// batch's output) runs the shape's later batches. "auto" decides on its first compiled
   /// shape: each layout is compiled in turn and timed on the shape's next two batches, and
-  /// the faster is kept. Until then other shapes run the module.
+  /// the faster is kept (and remembered in options.plan_cache, whose choice a later engine
+  /// for the same network, shape and machine compiles at once). Until then other shapes run
+  /// the module.
   torch::Tensor operator()(const torch::Tensor& input) const;
 
   /// The plan of this network ("mkldnn", "channels_last", "frozen" or "eager"; "auto" until
