@@ -1,6 +1,7 @@
 // hemapath command line: git-style subcommands, one file each.
-#include <CLI/CLI.hpp>
 #include <iostream>
+
+#include <CLI/CLI.hpp>
 
 #include "commands.h"
 #include "hemapath/core/device.h"

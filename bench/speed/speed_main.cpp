@@ -9,14 +9,14 @@
 // Weights come from the Python peer (same names, loaded strictly), and before timing the
 // network's output on the peer's input/output pair (W_io.pt) is checked, so both sides run
 // the same network. Each mode prints one JSON line.
-#include <torch/torch.h>
-
-#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <functional>
 #include <iostream>
+
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <torch/torch.h>
 
 #include "hemapath/core/device.h"
 #include "hemapath/core/memory.h"

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "hemapath/core/atomic_file.h"

@@ -1,11 +1,11 @@
 #pragma once
 /// How a network runs for inference (see inference_engine.h): kept free of torch so that
 /// options structs and the CLI can carry it.
-#include <c10/core/Device.h>
-
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <c10/core/Device.h>
 
 namespace hemapath {
 

@@ -4,9 +4,9 @@
 /// (EfficientNet's depthwise convolutions most of all), while the U-Net and MRN, with their
 /// thin layers, upsampling and concatenations, train faster in the default NCHW layout
 /// (bench/run measures both; docs/speed.md). The numbers agree up to float rounding.
-#include <torch/torch.h>
-
 #include <string>
+
+#include <torch/torch.h>
 
 namespace hemapath {
 
