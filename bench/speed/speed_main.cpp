@@ -255,7 +255,7 @@ int main(int argc, char** argv) {
   app.add_option("--other", a.other);
   app.add_option("--memory-format", a.memory_format,
                  "train: channels_last or contiguous (default: as hemapath train lays out this network)")
-      ->check(CLI::IsMember({"channels_last", "contiguous"}));
+      ->check(CLI::IsMember(training_memory_formats()));
   app.add_option("--device", a.device, "cpu or cuda[:N] (forward and train; the peak is the CPU's)");
   CLI11_PARSE(app, argc, argv);
   try {
