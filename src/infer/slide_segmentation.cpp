@@ -22,6 +22,7 @@
 #include "hemapath/core/memory.h"
 #include "hemapath/core/progress.h"
 #include "hemapath/data/tile_grid.h"
+#include "hemapath/data/tile_thumbnail.h"
 #include "hemapath/image/tensor_convert.h"
 #include "hemapath/infer/segmentation_predictor.h"
 #include "hemapath/infer/slide_outputs.h"
@@ -157,16 +158,18 @@ struct ReadTile {
 // never waits on decoding and read-ahead never holds more than the queue's capacity.
 class TilePrefetcher {
  public:
+  // Tiles are painted into `thumbnail` (if any) as read, before stain normalisation.
   TilePrefetcher(const SlideReader& slide, const TileGrid& grid, const std::vector<Tile>& tiles, const RunSettings& s,
                  const SlideSegmentOptions& options, const Normalization& normalization,
-                 std::optional<double> context_ratio)
+                 std::optional<double> context_ratio, TileThumbnail* thumbnail)
       : queue_(static_cast<size_t>(2 * s.batch)), workers_(options.workers) {
     for (int w = 0; w < workers_; ++w)
-      threads_.emplace_back([this, &slide, &grid, &tiles, &s, &options, &normalization, context_ratio] {
+      threads_.emplace_back([this, &slide, &grid, &tiles, &s, &options, &normalization, context_ratio, thumbnail] {
         try {
           for (size_t i = next_++; i < tiles.size(); i = next_++) {
             const Tile& t = tiles[i];
             cv::Mat rgb = slide.read_region_at_mpp(t.x0, t.y0, s.tile, s.tile, s.mpp);
+            if (thumbnail) thumbnail->paint(t, rgb);
             if (s.stain) rgb = s.stain->apply(rgb);
             torch::Tensor input = image_to_tensor(rgb, normalization);
             if (context_ratio) {  // a multi-resolution model also sees the tile's surroundings
@@ -273,15 +276,27 @@ SlideSegmentSummary segment_slide(const SlideReader& slide, TileModel& model, co
     truth.emplace(options.truth, options.truth_classes, static_cast<double>(slide.width()),
                   static_cast<double>(slide.height()));
 
-  const cv::Mat thumbnail = slide.thumbnail(options.thumbnail_size);
-  const cv::Mat tissue = detect_tissue(thumbnail, options.tissue);
+  // Without a tissue filter the grid needs no mask, and a fresh run reads every tile: the
+  // thumbnail (for the overlay and tissue mask) is then pieced together from the tiles, not
+  // read from the slide's whole level a second time.
+  const bool thumbnail_from_tiles = options.min_tissue <= 0 && !options.resume;
+  cv::Mat thumbnail, tissue;
+  std::optional<TissueMap> tissue_map;
+  if (!thumbnail_from_tiles) {
+    thumbnail = slide.thumbnail(options.thumbnail_size);
+    tissue = detect_tissue(thumbnail, options.tissue);
+    tissue_map = TissueMap{tissue, static_cast<double>(slide.width()) / thumbnail.cols};
+  }
   TileGridOptions grid_options;
   grid_options.mpp = s.mpp;
   grid_options.tile_size = s.tile;
   grid_options.overlap = s.overlap;
   grid_options.min_tissue = options.min_tissue;
-  const TileGrid grid(slide.width(), slide.height(), s.slide_mpp, grid_options,
-                      TissueMap{tissue, static_cast<double>(slide.width()) / thumbnail.cols});
+  const TileGrid grid(slide.width(), slide.height(), s.slide_mpp, grid_options, tissue_map);
+  std::optional<TileThumbnail> pieced;
+  if (thumbnail_from_tiles)
+    pieced.emplace(grid, cv::Size(static_cast<int>(slide.width()), static_cast<int>(slide.height())),
+                   slide.thumbnail_size(options.thumbnail_size));
 
   const fs::path out(out_dir), partial = out / "partial";
   const nlohmann::json identity = run_identity(slide, info, s, options);
@@ -326,7 +341,8 @@ SlideSegmentSummary segment_slide(const SlideReader& slide, TileModel& model, co
   const Clock::time_point tiles_start = Clock::now();
   {
     Progress progress("slide", static_cast<int64_t>(todo.size()), "tile");
-    TilePrefetcher prefetcher(slide, grid, todo, s, options, info.normalization, info.context_ratio);
+    TilePrefetcher prefetcher(slide, grid, todo, s, options, info.normalization, info.context_ratio,
+                              pieced ? &*pieced : nullptr);
     std::vector<ReadTile> batch;
     auto run_batch = [&] {
       std::vector<torch::Tensor> inputs;
@@ -383,6 +399,10 @@ SlideSegmentSummary segment_slide(const SlideReader& slide, TileModel& model, co
 
   // Outputs from the finished raster.
   const Clock::time_point finish_start = Clock::now();
+  if (pieced) {
+    thumbnail = pieced->image();
+    tissue = detect_tissue(thumbnail, options.tissue);
+  }
   const cv::Size region_size = fitted(grid.width(), grid.height(), options.region_map_size);
   const RasterDigest digest =
       digest_class_raster(*raster, thumbnail.size(), region_size, static_cast<int>(info.classes.size()));

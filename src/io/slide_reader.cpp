@@ -31,6 +31,12 @@ cv::Mat argb_over_white(const std::vector<uint32_t>& argb, int width, int height
   return rgb;
 }
 
+// Level-0 px per thumbnail px.
+double thumbnail_downsample(int64_t width, int64_t height, int max_side) {
+  HP_CHECK(max_side > 0, InputError, "thumbnail size must be positive, got ", max_side);
+  return std::max(1.0, static_cast<double>(std::max(width, height)) / max_side);
+}
+
 }  // namespace
 
 struct SlideReader::Handle {
@@ -192,12 +198,16 @@ cv::Mat SlideReader::read_region_at_mpp(double x, double y, int width, int heigh
   return out;
 }
 
+cv::Size SlideReader::thumbnail_size(int max_side) const {
+  const double downsample = thumbnail_downsample(width(), height(), max_side);
+  return {std::max(1, static_cast<int>(std::lround(width() / downsample))),
+          std::max(1, static_cast<int>(std::lround(height() / downsample)))};
+}
+
 cv::Mat SlideReader::thumbnail(int max_side) const {
-  HP_CHECK(max_side > 0, InputError, "thumbnail size must be positive, got ", max_side);
-  const double downsample = std::max(1.0, static_cast<double>(std::max(width(), height())) / max_side);
-  const int tw = std::max(1, static_cast<int>(std::lround(width() / downsample)));
-  const int th = std::max(1, static_cast<int>(std::lround(height() / downsample)));
-  const int level = best_level(downsample);
+  const cv::Size size = thumbnail_size(max_side);
+  const int tw = size.width, th = size.height;
+  const int level = best_level(thumbnail_downsample(width(), height(), max_side));
   const SlideLevel& l = levels_[level];
   // Strips of thumbnail rows whose level rows stay under ~64 MB of ARGB.
   const int64_t level_rows_per_strip = std::max<int64_t>(1, (int64_t{16} << 20) / std::max<int64_t>(1, l.width));

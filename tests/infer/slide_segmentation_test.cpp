@@ -121,6 +121,26 @@ TEST(SlideSegmentation, StitchedMapIsIdenticalWhateverTheTiling) {
   EXPECT_GT(cv::countNonZero(read_classes(dir.path() / "seams" / "classes.tif") != reference), 0);
 }
 
+// Without a tissue filter, the thumbnail under the overlay is pieced together from the tiles
+// as they are read; with one, it is read from the slide first. Both show the same slide.
+TEST(SlideSegmentation, WithoutATissueFilterTheOverlayIsPiecedFromTheTiles) {
+  test::ScratchDir dir;
+  write_image(dir / "slide.png", tissue_crop());
+  const SlideReader slide(dir / "slide.png", SlideOpenOptions{0.25});
+  ExactConvModel model;
+  SlideSegmentOptions pieced = exact_options(48, 8), read = pieced;
+  read.min_tissue = 1e-9;  // a filter that keeps every tile with any tissue: all of them here
+  const nlohmann::json a = segment_slide(slide, model, pieced, dir / "pieced").json;
+  const nlohmann::json b = segment_slide(slide, model, read, dir / "read").json;
+  ASSERT_EQ(a["tiles_run"], b["tiles_run"]);
+  const cv::Mat from_tiles = read_image_rgb((dir.path() / "pieced" / "overlay.png").string());
+  const cv::Mat from_slide = read_image_rgb((dir.path() / "read" / "overlay.png").string());
+  ASSERT_EQ(from_tiles.size(), from_slide.size());
+  EXPECT_LT(cv::norm(from_tiles, from_slide, cv::NORM_L1) / from_tiles.total() / 3, 2.0)
+      << "mean difference per channel";
+  EXPECT_TRUE(fs::exists(dir.path() / "pieced" / "tissue.png"));
+}
+
 TEST(SlideSegmentation, InterruptedRunResumesToTheSameResult) {
   test::ScratchDir dir;
   const cv::Mat rgb = tissue_crop();

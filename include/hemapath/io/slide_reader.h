@@ -74,6 +74,8 @@ class SlideReader {
   /// The whole slide with its longer side at most `max_side` px (aspect kept), read from the
   /// coarsest level that still has that detail, in strips so memory stays bounded.
   cv::Mat thumbnail(int max_side) const;
+  /// The size thumbnail(max_side) has.
+  cv::Size thumbnail_size(int max_side) const;
 
  private:
   std::optional<double> mpp(const char* vendor_key) const;
