@@ -37,7 +37,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Args {
   std::string arch, weights, size = "64x64", plan = "auto", out, other, device = "cpu";
-  std::string memory_format;  ///< train: channels_last or contiguous; empty: as hemapath trains the network
+  std::string memory_format;  ///< train: a train.memory_format value; empty: as hemapath trains the network
   double mpp = 2;
   int batch = 1, threads = 1;
   double seconds = 3;
@@ -158,14 +158,21 @@ nlohmann::json train(const Args& a) {
   Network n = load(a);
   const auto [h, w] = parse_size(a.size);
   n.module->train();
-  // The layout `hemapath train` uses for this kind of network unless told otherwise.
-  const std::string format_name = !a.memory_format.empty() ? a.memory_format
-                                  : n.dense                ? SegmentationTrainConfig{}.memory_format
-                                                           : TrainConfig{}.memory_format;
-  const torch::MemoryFormat memory_format = training_memory_format(format_name);
-  use_memory_format(*n.module, memory_format);
   const c10::Device device = resolve_device(a.device);
-  torch::Tensor x = to_memory_format(torch::rand({a.batch, n.in_channels, h, w}).to(device), memory_format);
+  // The layout `hemapath train` gives this network, unless told otherwise.
+  TrainingLayout layout;
+  if (n.dense) {
+    layout = training_layout(a.memory_format.empty() ? SegmentationTrainConfig{}.memory_format : a.memory_format);
+  } else {
+    TrainConfig config;
+    config.arch = a.arch;
+    if (!a.memory_format.empty()) config.memory_format = a.memory_format;
+    config.crop.size = static_cast<int>(h);
+    config.model.in_channels = n.in_channels;
+    layout = classifier_layout(config, dynamic_cast<ClassifierImpl&>(*n.module), device);
+  }
+  use_layout(*n.module, layout);
+  const torch::Tensor x = torch::rand({a.batch, n.in_channels, h, w}).to(device);
   torch::Tensor target = (!n.dense         ? torch::randint(0, n.classes, {a.batch})
                           : n.classes == 1 ? torch::rand({a.batch, 1, h, w})
                                            : torch::randint(0, n.classes, {a.batch, h, w}))
@@ -174,13 +181,13 @@ nlohmann::json train(const Args& a) {
   namespace F = torch::nn::functional;
   auto step = [&] {
     optimizer.zero_grad();
-    const torch::Tensor out = n.forward(x);
+    const torch::Tensor out = n.forward(to_layout(x, layout));  // each batch is converted, as in training
     torch::Tensor loss = n.dense && n.classes == 1 ? F::binary_cross_entropy_with_logits(out, target)
                                                    : F::cross_entropy(out, target);
     loss.backward();
     optimizer.step();
   };
-  return {{"images_per_second", timed(step, a.batch, a.seconds, device)}, {"memory_format", format_name}};
+  return {{"images_per_second", timed(step, a.batch, a.seconds, device)}, {"memory_format", layout_name(layout)}};
 }
 
 // The peer's segmentation weights as a hemapath model file working at `mpp` um/px (plain
@@ -254,8 +261,8 @@ int main(int argc, char** argv) {
   app.add_option("--out", a.out);
   app.add_option("--other", a.other);
   app.add_option("--memory-format", a.memory_format,
-                 "train: channels_last or contiguous (default: as hemapath train lays out this network)")
-      ->check(CLI::IsMember(training_memory_formats()));
+                 "train: train.memory_format's values (default: as hemapath train lays out this network)")
+      ->check(CLI::IsMember(classifier_memory_formats()));
   app.add_option("--device", a.device, "cpu or cuda[:N] (forward and train; the peak is the CPU's)");
   CLI11_PARSE(app, argc, argv);
   try {

@@ -64,8 +64,8 @@ std::shared_ptr<ResNetImpl> train_active_model(const TrainConfig& config, const 
   ClassifierOptions model_options = active_model_options(config, num_classes, options.loss_head);
   auto model = std::dynamic_pointer_cast<ResNetImpl>(create_classifier(config.arch, model_options));
   model->to(options.device);
-  const torch::MemoryFormat memory_format = training_memory_format(config.memory_format);
-  use_memory_format(*model, memory_format);
+  const TrainingLayout layout = classifier_layout(config, *model, options.device);
+  use_layout(*model, layout);
   auto optimizer = make_optimizer(config.optimizer, model->parameters());
   LrSchedule schedule(config.schedule, config.optimizer.lr, config.epochs);
 
@@ -97,7 +97,7 @@ std::shared_ptr<ResNetImpl> train_active_model(const TrainConfig& config, const 
     BatchLoader loader(dataset, order, config.batch_size, /*augment=*/true, options.seed, epoch,
                        std::max(1, config.workers), /*drop_last=*/order.size() > batch_size);
     while (auto batch = loader.next()) {
-      const torch::Tensor images = to_memory_format(batch->images.to(options.device), memory_format);
+      const torch::Tensor images = to_layout(batch->images.to(options.device), layout);
       const torch::Tensor targets = batch->labels.to(options.device);
       optimizer->zero_grad();
       LossTerms terms = classification_loss_terms(*model, images, targets, loss_options, config.loss_head,

@@ -170,20 +170,27 @@ std::vector<ClassifierImpl::Stage> ResNetImpl::stages() const {
   return {{"conv1", "bn1"}, {"layer1"}, {"layer2"}, {"layer3"}, {"layer4"}};
 }
 
+// Features trained in oneDNN's blocked layout (train.memory_format mkldnn) come back plain
+// here: LibTorch's linear layer has no kernel for that layout.
+torch::Tensor ResNetImpl::pooled(const torch::Tensor& features) {
+  torch::Tensor p = torch::adaptive_avg_pool2d(features, {1, 1});
+  return (p.is_mkldnn() ? p.to_dense() : p).flatten(1);
+}
+
 torch::Tensor ResNetImpl::classify_embedding(const torch::Tensor& embedding, bool sample_dropout) {
   if (options_.dropout() <= 0.0) return fc_->forward(embedding);
   return fc_->forward(torch::dropout(embedding, options_.dropout(), sample_dropout || is_training()));
 }
 
 torch::Tensor ResNetImpl::forward(torch::Tensor x) {
-  return classify_embedding(torch::adaptive_avg_pool2d(forward_features(x), {1, 1}).flatten(1), false);
+  return classify_embedding(pooled(forward_features(std::move(x))), false);
 }
 
 ResNetOutputs ResNetImpl::forward_all(torch::Tensor x) {
   std::vector<torch::Tensor> features = forward_stage_features(std::move(x));
   ResNetOutputs out;
   out.stages.assign(features.begin() + 1, features.end());
-  out.embedding = torch::adaptive_avg_pool2d(out.stages.back(), {1, 1}).flatten(1);
+  out.embedding = pooled(out.stages.back());
   out.logits = classify_embedding(out.embedding, false);
   return out;
 }

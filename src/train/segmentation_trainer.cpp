@@ -91,14 +91,13 @@ struct PassTotals {
 // With a group, each rank runs its part of every batch and the gradients are averaged over
 // the ranks before the step.
 PassTotals train_one_pass(SegmenterImpl& model, torch::optim::Optimizer& optimizer, BatchLoader& loader,
-                          const SegmentationLossConfig& loss_config, const c10::Device& device,
-                          torch::MemoryFormat memory_format, DistributedGroup* group, Progress& progress, int epoch) {
+                          const SegmentationLossConfig& loss_config, const c10::Device& device, TrainingLayout layout,
+                          DistributedGroup* group, Progress& progress, int epoch) {
   const auto start = std::chrono::steady_clock::now();
   const std::vector<torch::Tensor> parameters = model.parameters();
   PassTotals t;
   while (auto batch = loader.next()) {
-    const torch::Tensor images = to_memory_format(batch->images.to(device), memory_format),
-                        targets = batch->labels.to(device);
+    const torch::Tensor images = to_layout(batch->images.to(device), layout), targets = batch->labels.to(device);
     optimizer.zero_grad();
     torch::Tensor loss = segmentation_loss(model.forward(images), targets, loss_config);
     const double value = loss.item<double>();
@@ -169,8 +168,8 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
     log->info("pretrained: {}", result.pretrained);
   }
   model->to(options.device);
-  const torch::MemoryFormat memory_format = training_memory_format(config.memory_format);
-  use_memory_format(*model, memory_format);
+  const TrainingLayout layout = training_layout(config.memory_format);
+  use_layout(*model, layout);
   EpochLoop loop(*model, frozen_prefixes(*model, config.freeze), config.optimizer, config.schedule, config.freeze,
                  config.epochs, dir, config_json);
   loop.start(options.resume, config.normalization, [&] {
@@ -216,8 +215,8 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
                        /*drop_last=*/order.size() > static_cast<size_t>(config.batch_size), rank_part);
     Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs),
                       static_cast<int64_t>(loader.num_batches()) * config.batch_size / rank_part.count, "patch");
-    const PassTotals pass = train_one_pass(*model, loop.optimizer(), loader, config.loss, options.device, memory_format,
-                                           group, progress, epoch);
+    const PassTotals pass =
+        train_one_pass(*model, loop.optimizer(), loader, config.loss, options.device, layout, group, progress, epoch);
     if (group) group->average_buffers(*model);
 
     SegmentationEpochRecord record;

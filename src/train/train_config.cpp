@@ -12,6 +12,11 @@ const std::vector<std::string>& training_memory_formats() {
   return names;
 }
 
+const std::vector<std::string>& classifier_memory_formats() {
+  static const std::vector<std::string> names{"auto", "channels_last", "contiguous", "mkldnn"};
+  return names;
+}
+
 SplitConfig SplitConfig::from_config(const ConfigNode& split) {
   SplitConfig c;
   c.train = split.get_number("train", c.train, 0, 1);
@@ -92,7 +97,7 @@ TrainConfig TrainConfig::from_config(const ConfigNode& root, const std::string& 
   std::vector<std::string> monitors = metric_names();
   monitors.push_back("loss");
   c.monitor = train.get_choice("monitor", c.monitor, monitors);
-  c.memory_format = train.get_choice("memory_format", c.memory_format, training_memory_formats());
+  c.memory_format = train.get_choice("memory_format", c.memory_format, classifier_memory_formats());
   c.early_stop_patience =
       static_cast<int>(train.child("early_stopping").get_int("patience", c.early_stop_patience, 0, 100000));
   c.optimizer = OptimizerConfig::from_config(train.child("optimizer"));

@@ -94,20 +94,19 @@ struct PassTotals {
 PassTotals train_one_pass(ClassifierImpl& model, torch::optim::Optimizer& optimizer, BatchLoader& loader,
                           const torch::nn::functional::CrossEntropyFuncOptions& loss_options,
                           const LossHeadConfig& head, bool detach_head, const c10::Device& device,
-                          torch::MemoryFormat memory_format, int micro_batches, DistributedGroup* group,
-                          Progress& progress, int epoch) {
+                          TrainingLayout layout, int micro_batches, DistributedGroup* group, Progress& progress,
+                          int epoch) {
   const auto start = std::chrono::steady_clock::now();
   const std::vector<torch::Tensor> parameters = model.parameters();
   PassTotals t;
   while (auto batch = loader.next()) {
-    torch::Tensor images = to_memory_format(batch->images.to(device), memory_format),
-                  targets = batch->labels.to(device);
+    torch::Tensor images = batch->images.to(device), targets = batch->labels.to(device);
     const int64_t n = images.size(0);
     const int parts = static_cast<int>(std::min<int64_t>(micro_batches, n));
     optimizer.zero_grad();
     for (int part = 0; part < parts; ++part) {
       const auto [first, last] = part_bounds(static_cast<size_t>(n), {part, parts});
-      const torch::Tensor x = images.slice(0, first, last), y = targets.slice(0, first, last);
+      const torch::Tensor x = to_layout(images.slice(0, first, last), layout), y = targets.slice(0, first, last);
       const LossTerms terms = classification_loss_terms(model, x, y, loss_options, head, detach_head);
       // The reported loss is the classification loss alone, comparable with and without a loss head.
       const double loss_value = terms.classification.item<double>();
@@ -243,8 +242,9 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
     log->info("pretrained: {}", result.pretrained);
   }
   model->to(options.device);
-  const torch::MemoryFormat memory_format = training_memory_format(config.memory_format);
-  use_memory_format(*model, memory_format);
+  const TrainingLayout layout = classifier_layout(config, *model, options.device);
+  use_layout(*model, layout);
+  log->info("training in the {} layout", layout_name(layout));
   EpochLoop loop(*model, frozen_prefixes(*model, config.freeze), config.optimizer, config.schedule, config.freeze,
                  config.epochs, dir, config_json);
   loop.start(options.resume, config.normalization, [&] {
@@ -301,7 +301,7 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
                       static_cast<int64_t>(loader.num_batches()) * config.batch_size / rank_part.count, "img");
     const PassTotals pass = train_one_pass(*model, loop.optimizer(), loader, loss_options, config.loss_head,
                                            epoch >= config.loss_head.first_detached_epoch(config.epochs),
-                                           options.device, memory_format, config.micro_batches, group, progress, epoch);
+                                           options.device, layout, config.micro_batches, group, progress, epoch);
     if (config.bn_recalibration) {
       BatchLoader images(dataset, split.train, config.batch_size, /*augment=*/false, config.seed, epoch,
                          std::max(1, config.workers),

@@ -127,9 +127,10 @@ TEST(Trainer, RefusesToOverwriteARunOrResumeWithAnotherConfig) {
 
 // With bn_recalibration the saved statistics come from one pass over all 8 training images
 // in batches of 3 (3 batches), not from the 2 optimisation steps (the last partial batch dropped).
-TEST(Trainer, MemoryFormatDefaultsToChannelsLastAndABadOneIsNamed) {
+TEST(Trainer, MemoryFormatDefaultsToAutoAndABadOneIsNamed) {
   test::ScratchDir dir;
-  EXPECT_EQ(TrainConfig::load(tiny_config(dir, 4, "{epochs: 1}")).memory_format, "channels_last");
+  EXPECT_EQ(TrainConfig::load(tiny_config(dir, 4, "{epochs: 1}")).memory_format, "auto");
+  EXPECT_EQ(TrainConfig::load(tiny_config(dir, 4, "{epochs: 1, memory_format: mkldnn}")).memory_format, "mkldnn");
   EXPECT_EQ(TrainConfig::load(tiny_config(dir, 4, "{epochs: 1, memory_format: contiguous}")).memory_format,
             "contiguous");
   try {

@@ -109,6 +109,8 @@ class ResNetImpl : public ClassifierImpl {
   LossNet loss_net() const { return loss_net_; }
 
  private:
+  /// Global average pool of `features` to [N, C], as a plain tensor.
+  static torch::Tensor pooled(const torch::Tensor& features);
   template <typename Block>
   torch::nn::Sequential make_stage(int64_t& in_channels, int64_t& dilation, int64_t planes,
                                    int64_t blocks, int64_t stride, bool dilate);

@@ -12,7 +12,7 @@
 /// normalization: {mode: standardize}
 /// augment: {hflip: true, rotate_degrees: 180, hed_sigma: 0.03, ...}
 /// train:  {epochs: 40, batch_size: 32, label_smoothing: 0.1, imbalance: class_weights,
-///          monitor: macro_f1, early_stopping: {patience: 10}, memory_format: channels_last,
+///          monitor: macro_f1, early_stopping: {patience: 10}, memory_format: auto,
 ///          optimizer: {name: adamw, lr: 0.001, weight_decay: 0.0001},
 ///          schedule: {name: cosine, warmup_epochs: 2},
 ///          freeze: {stages: backbone | none | K, unfreeze_epoch: 5, unfreeze_lr: 0.0001},
@@ -48,8 +48,12 @@ struct SplitConfig {
   nlohmann::json to_json() const;
 };
 
-/// The values train.memory_format takes: "channels_last" (NHWC) and "contiguous" (NCHW).
+/// The values train.memory_format takes for segmenters: "channels_last" (NHWC) and
+/// "contiguous" (NCHW).
 const std::vector<std::string>& training_memory_formats();
+/// The values it takes for classifiers: those, "mkldnn" (oneDNN's blocked layout) and "auto"
+/// (train/memory_format.h).
+const std::vector<std::string>& classifier_memory_formats();
 
 /// Fine-tuning: which backbone stages start frozen and when they join training.
 struct FreezeConfig {
@@ -88,8 +92,9 @@ struct TrainConfig {
   std::string imbalance = "none";  ///< none, class_weights, balanced_sampling
   double class_weight_power = 1;   ///< exponent of the inverse-frequency weights (class_balance.h)
   std::string monitor = "macro_f1";  ///< validation metric that picks the best epoch
-  /// train.memory_format: the layout the network trains in (train/memory_format.h).
-  std::string memory_format = "channels_last";
+  /// train.memory_format: the layout the network trains in (train/memory_format.h); "auto":
+  /// oneDNN's blocked layout for ResNets on the CPU, channels-last for the others.
+  std::string memory_format = "auto";
   int early_stop_patience = 0;       ///< epochs without improvement before stopping; 0 = off
   /// Re-estimate batch-norm statistics over the training images before each evaluation
   /// (train/batch_norm_recalibration.h): for short schedules and slow BN momenta.
