@@ -110,10 +110,13 @@ struct Step {
 // The layouts "auto" chooses between. Which is faster depends on the network (oneDNN's blocked
 // layout for plain ResNets, channels-last for depthwise convolutions and for U-Nets' upsampling
 // and concatenation), so it is measured, not guessed: each is compiled on one batch of the first
-// compiled shape and timed on the next kTimedRuns batches. Those batches are run anyway, so
-// choosing costs only the compiling and each candidate's check.
+// compiled shape and timed on the next kTimedRuns batches, keeping its fastest. Those batches
+// are run anyway, so choosing costs only the compiling and each candidate's check. Three: a
+// candidate's first run after compiling is often slow (memory faulted in again, a slide's
+// reader filling its queue); with two, bench/run's slide once kept channels-last though its
+// tiles run 25% faster in oneDNN's layout.
 const std::vector<std::string> kAutoLayouts{"channels_last", "mkldnn"};
-constexpr int kTimedRuns = 2;
+constexpr int kTimedRuns = 3;
 
 struct LayoutTrial {
   std::vector<int64_t> key;

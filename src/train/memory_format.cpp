@@ -15,8 +15,8 @@
 namespace hemapath {
 namespace {
 
-// Whether one training step of `loss_of` runs on `example` in oneDNN's blocked layout; `why`
-// gets LibTorch's reason when not. Leaves buffers, gradients and the CPU generator as found.
+// Whether a backward pass through `loss` (a step on a batch in oneDNN's blocked layout) runs;
+// `why` gets LibTorch's reason when not. Leaves buffers, gradients and the CPU generator as found.
 bool step_runs_in_mkldnn(torch::nn::Module& module, const std::function<torch::Tensor()>& loss, std::string& why) {
   std::vector<torch::Tensor> buffers;
   {

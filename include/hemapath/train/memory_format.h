@@ -1,7 +1,7 @@
 #pragma once
 /// The memory layout a network trains in (config key `train.memory_format`). oneDNN's
 /// convolutions and their gradients run fastest in its own blocked layout for plain
-/// convolutional networks (ResNets: 1.2x channels-last), in channels-last (NHWC) for
+/// convolutional networks (ResNet-18: 1.1-1.25x channels-last), in channels-last (NHWC) for
 /// depthwise ones (EfficientNet: 1.6x NCHW), while the U-Net and MRN, with their thin layers,
 /// upsampling and concatenations, train faster in the default NCHW layout (bench/run;
 /// docs/speed.md). The numbers agree up to float rounding.
