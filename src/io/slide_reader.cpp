@@ -37,6 +37,11 @@ double thumbnail_downsample(int64_t width, int64_t height, int max_side) {
   return std::max(1.0, static_cast<double>(std::max(width, height)) / max_side);
 }
 
+cv::Size thumbnail_size_at(int64_t width, int64_t height, double downsample) {
+  return {std::max(1, static_cast<int>(std::lround(width / downsample))),
+          std::max(1, static_cast<int>(std::lround(height / downsample)))};
+}
+
 }  // namespace
 
 struct SlideReader::Handle {
@@ -199,15 +204,14 @@ cv::Mat SlideReader::read_region_at_mpp(double x, double y, int width, int heigh
 }
 
 cv::Size SlideReader::thumbnail_size(int max_side) const {
-  const double downsample = thumbnail_downsample(width(), height(), max_side);
-  return {std::max(1, static_cast<int>(std::lround(width() / downsample))),
-          std::max(1, static_cast<int>(std::lround(height() / downsample)))};
+  return thumbnail_size_at(width(), height(), thumbnail_downsample(width(), height(), max_side));
 }
 
 cv::Mat SlideReader::thumbnail(int max_side) const {
-  const cv::Size size = thumbnail_size(max_side);
+  const double downsample = thumbnail_downsample(width(), height(), max_side);
+  const cv::Size size = thumbnail_size_at(width(), height(), downsample);
   const int tw = size.width, th = size.height;
-  const int level = best_level(thumbnail_downsample(width(), height(), max_side));
+  const int level = best_level(downsample);
   const SlideLevel& l = levels_[level];
   // Strips of thumbnail rows whose level rows stay under ~64 MB of ARGB.
   const int64_t level_rows_per_strip = std::max<int64_t>(1, (int64_t{16} << 20) / std::max<int64_t>(1, l.width));

@@ -15,6 +15,25 @@
 namespace hemapath {
 namespace {
 
+// Each layout's config name, and the torch layout of its plain tensors (weights, and batches
+// except oneDNN's, which to_layout converts).
+struct LayoutEntry {
+  TrainingLayout layout;
+  const char* name;
+  torch::MemoryFormat format;
+};
+constexpr LayoutEntry kLayouts[] = {
+    {TrainingLayout::contiguous, "contiguous", torch::MemoryFormat::Contiguous},
+    {TrainingLayout::channels_last, "channels_last", torch::MemoryFormat::ChannelsLast},
+    {TrainingLayout::mkldnn, "mkldnn", torch::MemoryFormat::Contiguous},
+};
+
+const LayoutEntry& entry(TrainingLayout layout) {
+  for (const LayoutEntry& e : kLayouts)
+    if (e.layout == layout) return e;
+  throw std::logic_error("training layout without an entry");
+}
+
 // Whether a backward pass through `loss` (a step on a batch in oneDNN's blocked layout) runs;
 // `why` gets LibTorch's reason when not. Leaves buffers, gradients and the CPU generator as found.
 bool step_runs_in_mkldnn(torch::nn::Module& module, const std::function<torch::Tensor()>& loss, std::string& why) {
@@ -44,26 +63,15 @@ bool step_runs_in_mkldnn(torch::nn::Module& module, const std::function<torch::T
 }  // namespace
 
 TrainingLayout training_layout(const std::string& name) {
-  if (name == "channels_last") return TrainingLayout::channels_last;
-  if (name == "contiguous") return TrainingLayout::contiguous;
-  if (name == "mkldnn") return TrainingLayout::mkldnn;
+  for (const LayoutEntry& e : kLayouts)
+    if (name == e.name) return e.layout;
   throw std::invalid_argument("unknown training memory format '" + name + "'");
 }
 
-std::string layout_name(TrainingLayout layout) {
-  switch (layout) {
-    case TrainingLayout::channels_last:
-      return "channels_last";
-    case TrainingLayout::mkldnn:
-      return "mkldnn";
-    default:
-      return "contiguous";
-  }
-}
+std::string layout_name(TrainingLayout layout) { return entry(layout).name; }
 
 void use_layout(torch::nn::Module& module, TrainingLayout layout) {
-  const torch::MemoryFormat format =
-      layout == TrainingLayout::channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+  const torch::MemoryFormat format = entry(layout).format;
   torch::NoGradGuard no_grad;
   for (auto& p : module.parameters())
     if (p.dim() == 4) p.set_data(p.data().contiguous(format));
@@ -73,14 +81,7 @@ void use_layout(torch::nn::Module& module, TrainingLayout layout) {
 
 torch::Tensor to_layout(const torch::Tensor& batch, TrainingLayout layout) {
   if (batch.dim() != 4) return batch;
-  switch (layout) {
-    case TrainingLayout::channels_last:
-      return batch.contiguous(torch::MemoryFormat::ChannelsLast);
-    case TrainingLayout::mkldnn:
-      return batch.to_mkldnn();
-    default:
-      return batch.contiguous();
-  }
+  return layout == TrainingLayout::mkldnn ? batch.to_mkldnn() : batch.contiguous(entry(layout).format);
 }
 
 TrainingLayout classifier_layout(const TrainConfig& config, ClassifierImpl& model, const c10::Device& device) {
