@@ -68,7 +68,14 @@ void print_text(const std::string& path, const nlohmann::json& j) {
       for (const auto& c : j["classes"]) std::printf(" %s", c.get<std::string>().c_str());
     }
     std::printf("\n  input: %s\n  normalization: %s\n", j["input"].dump().c_str(), j["normalization"].dump().c_str());
-    if (j.contains("training")) std::printf("  trained: epoch %s, seed %s\n", j["training"].value("epoch", nlohmann::json()).dump().c_str(), j["training"].value("seed", nlohmann::json()).dump().c_str());
+    if (j.contains("training") && j["training"].contains("members"))  // an ensemble (models/ensemble.h)
+      for (const auto& member : j["training"]["members"])
+        std::printf("  member %s: epoch %s, seed %s\n", member.value("file", "?").c_str(),
+                    member.value("epoch", nlohmann::json()).dump().c_str(),
+                    member.value("seed", nlohmann::json()).dump().c_str());
+    else if (j.contains("training"))
+      std::printf("  trained: epoch %s, seed %s\n", j["training"].value("epoch", nlohmann::json()).dump().c_str(),
+                  j["training"].value("seed", nlohmann::json()).dump().c_str());
     if (j.contains("metrics") && j["metrics"].contains("val_mse"))
       std::printf("  held-out reconstruction error (mse): %s\n", j["metrics"]["val_mse"].dump().c_str());
     if (j.contains("metrics") && j["metrics"].contains("val")) {

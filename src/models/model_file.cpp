@@ -7,6 +7,7 @@
 
 #include "hemapath/core/atomic_file.h"
 #include "hemapath/core/error.h"
+#include "hemapath/models/ensemble.h"
 #include "hemapath/models/registry.h"
 #include "hemapath/models/segmenter_registry.h"
 
@@ -316,8 +317,10 @@ LoadedClassifier load_classifier(const std::string& path, const c10::Device& dev
   RawModelFile raw = read_raw(path, true);
   LoadedClassifier loaded;
   loaded.header = ClassifierHeader::from_json(raw.header, path);
-  loaded.model = build_and_load(raw, path, device,
-                                [&] { return create_classifier(loaded.header.arch, loaded.header.options); });
+  const ClassifierHeader& h = loaded.header;
+  loaded.model = build_and_load(raw, path, device, [&] {
+    return h.arch == kEnsembleArch ? create_ensemble(h.options) : create_classifier(h.arch, h.options);
+  });
   return loaded;
 }
 

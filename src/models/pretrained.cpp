@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "hemapath/core/error.h"
+#include "hemapath/models/ensemble.h"
 #include "hemapath/models/model_file.h"
 #include "hemapath/models/segmenter.h"
 #include "hemapath/models/weight_import.h"
@@ -31,7 +32,8 @@ StateDict read_weights(const std::string& path, std::string& kind) {
     kind = "state dict";
     return read_state_dict(path);
   }
-  const std::string task = read_model_header(path).value("task", "");
+  const nlohmann::json header = read_model_header(path);
+  const std::string task = header.value("task", "");
   if (task == "autoencoder") {
     kind = "autoencoder encoder";
     return state_dict_of(load_autoencoder(path, c10::kCPU).model->encoder());
@@ -39,6 +41,8 @@ StateDict read_weights(const std::string& path, std::string& kind) {
   HP_CHECK(task == "classification", ModelFileError, "--pretrained '", path, "' is a ",
            task.empty() ? "model of unknown task" : task + " model",
            ": expected a classification model, an autoencoder or a state dict");
+  HP_CHECK(header.value("arch", "") != kEnsembleArch, ModelFileError, "--pretrained '", path,
+           "' is an ensemble of classifiers: start from one of its member files");
   kind = "classification model";
   return state_dict_of(*load_classifier(path, c10::kCPU).model);
 }

@@ -28,6 +28,9 @@ class Cli : public ::testing::Test {
     model_ = dir_ / "wbc.hpm";
     save_model_file(model_, h.to_json(), *create_classifier(h.arch, h.options));
   }
+  ClassifierHeader read_classifier_header() const {
+    return ClassifierHeader::from_json(read_model_header(model_), model_);
+  }
   std::string images() const { return (test::shared_data() / "wbc-bccd" / "images").string(); }
   std::string masks() const { return (test::shared_data() / "wbc-bccd" / "masks").string(); }
   std::string image(int n) const {
@@ -159,6 +162,32 @@ TEST_F(Cli, InfoDescribesModelsImagesAndSlides) {
   EXPECT_NE(r.output.find("2220 x 2967"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("0.499"), std::string::npos) << r.output;
   expect_usage_error("info " + (test::shared_data() / "slides/unopenable.tiff").string(), "unopenable.tiff");
+}
+
+// `ensemble` joins classifiers into one file that predict and info take as they take one.
+TEST_F(Cli, EnsembleJoinsClassifiersIntoOneModelFile) {
+  ClassifierHeader h = read_classifier_header();
+  torch::manual_seed(2);
+  const std::string second = dir_ / "wbc2.hpm";
+  save_model_file(second, h.to_json(), *create_classifier(h.arch, h.options));
+  const std::string ensemble = dir_ / "both.hpm";
+  test::CommandResult r = test::run_cli("ensemble " + model_ + " " + second + " --out " + ensemble);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(test::contains(r.output, "ensemble of 2 classifiers")) << r.output;
+  r = test::run_cli("info " + ensemble);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(test::contains(r.output, "model: ensemble")) << r.output;
+  EXPECT_TRUE(test::contains(r.output, "member wbc2.hpm")) << r.output;
+  const std::string out = dir_ / "pred.csv";
+  r = test::run_cli("predict --model " + ensemble + " " + image(0) + " --out " + out + " --threads 1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_csv(out).size(), 2u);
+
+  const std::string refused = dir_ / "refused.hpm";
+  expect_usage_error("ensemble " + model_ + " --out " + refused, "at least two");
+  const std::string segmenter = (test::source_dir() / "models/wbc_unet.hpm").string();
+  expect_usage_error("ensemble " + model_ + " " + segmenter + " --out " + refused, "wbc_unet.hpm");
+  EXPECT_FALSE(fs::exists(refused));
 }
 
 }  // namespace
