@@ -1,5 +1,6 @@
 #include "hemapath/models/ensemble.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "hemapath/core/error.h"
@@ -100,6 +101,15 @@ ClassifierHeader save_ensemble_file(const std::vector<std::string>& members, con
     header.metrics["members"].push_back(h.metrics);
     networks.push_back(loaded[i].model);
   }
+  // The split the members share (all were trained on the same data and split) is the
+  // ensemble's, so that `eval --split val|test` can recompute it; members of different splits
+  // leave it out, as every part of either split was seen in training by one of them.
+  const nlohmann::json& config = loaded.front().header.training.value("config", nlohmann::json());
+  const bool one_split = config.contains("data") && std::all_of(loaded.begin(), loaded.end(), [&](const auto& m) {
+                           return m.header.training.value("config", nlohmann::json()).value("data", nlohmann::json()) ==
+                                  config["data"];
+                         });
+  if (one_split) header.training["config"] = config;
   EnsembleClassifierImpl ensemble(std::move(networks));
   save_model_file(path, header.to_json(), ensemble, precision);
   return header;

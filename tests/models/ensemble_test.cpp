@@ -30,7 +30,7 @@ ClassifierHeader member_header(std::vector<std::string> classes = {"a", "b", "c"
 // defaults so that eval-mode outputs depend on them too, and its head scaled up so that
 // members of different seeds disagree clearly (fresh heads give near-uniform probabilities).
 std::string save_member(const test::ScratchDir& dir, const std::string& name, uint64_t seed,
-                        ClassifierHeader h = member_header()) {
+                        ClassifierHeader h = member_header(), int split_seed = 1) {
   torch::manual_seed(seed);
   ClassifierPtr model = create_classifier(h.arch, h.options);
   model->train();
@@ -40,7 +40,7 @@ std::string save_member(const test::ScratchDir& dir, const std::string& name, ui
     for (auto& p : model->named_parameters())
       if (p.key().rfind(model->head_prefix() + ".", 0) == 0) p.value().mul_(30);
   }
-  h.training = {{"seed", seed}, {"epoch", 3}};
+  h.training = {{"seed", seed}, {"epoch", 3}, {"config", {{"seed", seed}, {"data", {{"split_seed", split_seed}}}}}};
   h.metrics = {{"val", {{"accuracy", 0.5}}}};
   const std::string path = dir / name;
   save_model_file(path, h.to_json(), *model);
@@ -59,6 +59,7 @@ TEST(Ensemble, FileAveragesItsMembersLogProbabilities) {
   EXPECT_EQ(ensemble.header.training["members"][1]["file"], "b.hpm");
   EXPECT_EQ(ensemble.header.training["members"][1]["seed"], 2);
   EXPECT_EQ(ensemble.header.metrics["members"][0]["val"]["accuracy"], 0.5);
+  EXPECT_EQ(ensemble.header.training["config"]["data"]["split_seed"], 1);  // the split both share
   EXPECT_FALSE(ensemble.model->is_training());
 
   torch::NoGradGuard no_grad;
@@ -124,6 +125,10 @@ TEST(Ensemble, IsNotAMemberOrAStartingPointItself) {
   save_ensemble_file({a, b}, ab, WeightPrecision::float32);
   EXPECT_THROW(save_ensemble_file({ab, a}, dir / "abc.hpm", WeightPrecision::float32), InputError);
   EXPECT_THROW(save_ensemble_file({a, b}, a, WeightPrecision::float32), InputError);
+  // Members of different splits: no split is the ensemble's own.
+  const std::string other_split = save_member(dir, "c.hpm", 3, member_header(), 2);
+  save_ensemble_file({a, other_split}, dir / "ac.hpm", WeightPrecision::float32);
+  EXPECT_FALSE(read_model_header(dir / "ac.hpm")["training"].contains("config"));
 
   ClassifierPtr fresh = create_classifier("separable_cnn", member_header().options);
   try {

@@ -42,7 +42,8 @@ class EnsembleClassifierImpl : public ClassifierImpl {
 ClassifierPtr create_ensemble(const ClassifierOptions& options);
 
 /// Loads the classifier model files `members` (at least two) and writes them to `path` as one
-/// ensemble model file, whose header keeps each member's training config and metrics.
+/// ensemble model file, whose header keeps each member's training config and metrics, and the
+/// members' config as its own when they were all trained on the same data and split.
 /// InputError naming the file whose classes, crop, normalisation or channels differ from the
 /// first member's, or that is itself an ensemble; ModelFileError for an unusable file.
 /// Returns the ensemble's header.
