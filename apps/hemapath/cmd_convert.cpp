@@ -1,5 +1,5 @@
 // hemapath convert: rewrites a model file with its weights in another precision (float16 halves
-// the file, for models shipped in the repository) and, for segmenters, other cell options.
+// the file, int8 quarters it, for models shipped in the repository) and, for segmenters, other cell options.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -41,7 +41,7 @@ void run_convert(const ConvertCommand& cmd, const GlobalOptions& global) {
            "' is the input file: write to another file");
   const nlohmann::json header = with_instance_options(read_model_header(cmd.in), cmd.instances, cmd.in);
   const std::string task = header.value("task", "");
-  const WeightPrecision precision = cmd.precision == "float16" ? WeightPrecision::float16 : WeightPrecision::float32;
+  const WeightPrecision precision = weight_precision(cmd.precision);
   if (task == "classification") {
     save_model_file(cmd.out, header, *load_classifier(cmd.in, c10::kCPU).model, precision);
   } else if (task == "segmentation") {
@@ -58,11 +58,10 @@ void run_convert(const ConvertCommand& cmd, const GlobalOptions& global) {
 
 void setup_convert(CLI::App& app, const GlobalOptions& global) {
   auto cmd = std::make_shared<ConvertCommand>();
-  CLI::App* sub = app.add_subcommand("convert", "Rewrite a model file with float16 (half the size) or float32 weights");
+  CLI::App* sub = app.add_subcommand("convert", "Rewrite a model file with float16 (half the size), int8 (a quarter) or float32 weights");
   sub->add_option("input", cmd->in, "Model file (.hpm)")->required();
   sub->add_option("output", cmd->out, "New model file")->required();
-  sub->add_option("--precision", cmd->precision, "float16 or float32")
-      ->check(CLI::IsMember({"float16", "float32"}));
+  add_precision_flag(*sub, cmd->precision);
   sub->add_option("--instances", cmd->instances,
                   "Segmentation models: change how cells are cut out at inference, key=value as in a config's "
                   "instances section (e.g. interior_seeds=false marker_height=2)");

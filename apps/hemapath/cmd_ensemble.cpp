@@ -17,7 +17,7 @@ struct EnsembleCommand {
 
 void run_ensemble(const EnsembleCommand& cmd, const GlobalOptions& global) {
   apply_global(global);
-  const WeightPrecision precision = cmd.precision == "float16" ? WeightPrecision::float16 : WeightPrecision::float32;
+  const WeightPrecision precision = weight_precision(cmd.precision);
   const ClassifierHeader header = save_ensemble_file(cmd.members, cmd.out, precision);
   std::printf("ensemble of %zu classifiers (", cmd.members.size());
   for (size_t i = 0; i < cmd.members.size(); ++i) {
@@ -40,7 +40,7 @@ void setup_ensemble(CLI::App& app, const GlobalOptions& global) {
       "their log-probabilities");
   sub->add_option("models", cmd->members, "Classifier model files (.hpm), at least two")->required();
   sub->add_option("--out", cmd->out, "The ensemble's model file")->required();
-  sub->add_option("--precision", cmd->precision, "float16 or float32")->check(CLI::IsMember({"float16", "float32"}));
+  add_precision_flag(*sub, cmd->precision);
   sub->callback([cmd, &global] { run_ensemble(*cmd, global); });
 }
 

@@ -57,6 +57,9 @@ void add_cell_flags(CLI::App& sub, CellFlags& flags);
 /// views of each crop (symmetry_averaging.h); `views` holds the default.
 void add_symmetry_flag(CLI::App& sub, int& views, const std::string& name = "--symmetries");
 
+/// Adds --precision: how a written model file stores its weights (model_file.h's WeightPrecision).
+void add_precision_flag(CLI::App& sub, std::string& precision);
+
 /// Path of a bundled model file (models/NAME): see bundled_models.cpp for where it is looked for.
 std::string bundled_model(const std::string& name);
 

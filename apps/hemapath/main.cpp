@@ -10,6 +10,7 @@
 #include "hemapath/core/memory.h"
 #include "hemapath/core/progress.h"
 #include "hemapath/infer/plan_cache.h"
+#include "hemapath/models/model_file.h"
 
 namespace hemapath::cli {
 
@@ -63,6 +64,14 @@ void add_symmetry_flag(CLI::App& sub, int& views, const std::string& name) {
                  "Classify each crop as the average over 1, 2 (mirror), 4 (flips) or 8 (flips and quarter turns) "
                  "views; each view costs one more forward pass")
       ->check(CLI::IsMember({1, 2, 4, 8}))
+      ->capture_default_str();
+}
+
+void add_precision_flag(CLI::App& sub, std::string& precision) {
+  sub.add_option("--precision", precision,
+                 "Weights as float16 (half the size), int8 (a quarter: convolution and linear weights as 8-bit "
+                 "integers with a scale per output channel) or float32")
+      ->check(CLI::IsMember(weight_precision_names()))
       ->capture_default_str();
 }
 

@@ -64,6 +64,20 @@ void check_same_task(const ClassifierHeader& first, const std::string& first_pat
            differs("normalisation statistics") + " (train the members on the same split)");
 }
 
+// The data section of a member's training config, its file paths made absolute: one run may
+// have been given the labels as runs/x/labels.csv, another as /home/lab/project/runs/x/labels.csv.
+// Null when the member records no config.
+nlohmann::json training_data(const ClassifierHeader& h) {
+  const nlohmann::json* config = h.training.is_object() && h.training.contains("config") ? &h.training["config"] : nullptr;
+  if (!config || !config->is_object() || !config->contains("data")) return nullptr;
+  nlohmann::json data = (*config)["data"];
+  if (data.is_object() && data.contains("spec") && data["spec"].is_object())
+    for (auto& [key, value] : data["spec"].items())
+      if (value.is_string() && !value.get<std::string>().empty())
+        value = std::filesystem::weakly_canonical(std::filesystem::absolute(value.get<std::string>())).string();
+  return data;
+}
+
 }  // namespace
 
 ClassifierHeader save_ensemble_file(const std::vector<std::string>& members, const std::string& path,
@@ -104,12 +118,11 @@ ClassifierHeader save_ensemble_file(const std::vector<std::string>& members, con
   // The split the members share (all were trained on the same data and split) is the
   // ensemble's, so that `eval --split val|test` can recompute it; members of different splits
   // leave it out, as every part of either split was seen in training by one of them.
-  const nlohmann::json& config = loaded.front().header.training.value("config", nlohmann::json());
-  const bool one_split = config.contains("data") && std::all_of(loaded.begin(), loaded.end(), [&](const auto& m) {
-                           return m.header.training.value("config", nlohmann::json()).value("data", nlohmann::json()) ==
-                                  config["data"];
-                         });
-  if (one_split) header.training["config"] = config;
+  const nlohmann::json data = training_data(loaded.front().header);
+  const bool one_split = !data.is_null() && std::all_of(loaded.begin(), loaded.end(), [&](const auto& m) {
+    return training_data(m.header) == data;
+  });
+  if (one_split) header.training["config"] = loaded.front().header.training["config"];
   EnsembleClassifierImpl ensemble(std::move(networks));
   save_model_file(path, header.to_json(), ensemble, precision);
   return header;

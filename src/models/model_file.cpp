@@ -1,5 +1,6 @@
 #include "hemapath/models/model_file.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -89,26 +90,73 @@ std::vector<torch::Tensor> module_tensors(torch::nn::Module& module) {
   return tensors;
 }
 
-// float16 files hold the module's tensors as one list; floating ones are widened back on load.
-void load_half_weights(std::istream& stream, torch::nn::Module& module, const std::string& path) {
+// Convolution and linear weights (2-D and up) are what int8 files store as integers.
+bool stored_as_int8(const torch::Tensor& t) { return t.is_floating_point() && t.dim() >= 2; }
+
+// `scale` [C] shaped to broadcast over a weight [C, ...] of `dims` dimensions.
+torch::Tensor per_output_channel(const torch::Tensor& scale, int64_t dims) {
+  std::vector<int64_t> shape(static_cast<size_t>(dims), 1);
+  shape[0] = -1;
+  return scale.view(shape);
+}
+
+// float16 and int8 files hold the module's tensors as one list: floating ones as float16, or
+// (int8) each weight stored_as_int8 as two entries, its int8 values and a float32 scale per
+// output channel. Other tensors are kept as they are.
+std::vector<torch::Tensor> compact_tensors(torch::nn::Module& module, WeightPrecision precision) {
+  std::vector<torch::Tensor> tensors;
+  for (const auto& t : module_tensors(module)) {
+    if (!t.is_floating_point()) {
+      tensors.push_back(t.detach().cpu());
+      continue;
+    }
+    const torch::Tensor cpu = t.detach().to(torch::kCPU, torch::kFloat);
+    if (precision == WeightPrecision::int8 && stored_as_int8(cpu)) {
+      const torch::Tensor scale = cpu.abs().flatten(1).amax(1).clamp_min(1e-30) / 127;
+      tensors.push_back((cpu / per_output_channel(scale, cpu.dim())).round().to(torch::kChar));
+      tensors.push_back(scale);
+    } else {
+      tensors.push_back(cpu.to(torch::kHalf));
+    }
+  }
+  return tensors;
+}
+
+// Reads compact_tensors' list back into the module, widened to its float32.
+void load_compact_weights(std::istream& stream, torch::nn::Module& module, const std::string& path) {
   std::vector<torch::Tensor> stored;
   torch::load(stored, stream);
-  std::vector<torch::Tensor> targets = module_tensors(module);
-  HP_CHECK(stored.size() == targets.size(), ModelFileError, "model file '", path, "': its weights do not fit the "
-           "architecture (", stored.size(), " tensors stored, ", targets.size(), " expected)");
+  const std::vector<torch::Tensor> targets = module_tensors(module);
+  auto misfit = [&](const std::string& why) {
+    return "model file '" + path + "': its weights do not fit the architecture (" + why + ")";
+  };
   torch::NoGradGuard no_grad;
+  size_t next = 0;
   for (size_t i = 0; i < targets.size(); ++i) {
-    HP_CHECK(stored[i].sizes() == targets[i].sizes(), ModelFileError, "model file '", path,
-             "': its weights do not fit the architecture (tensor ", i, " has another shape)");
-    targets[i].copy_(stored[i]);
+    HP_CHECK(next < stored.size(), ModelFileError, misfit(std::to_string(stored.size()) + " tensors stored, more expected"));
+    torch::Tensor value = stored[next++];
+    if (value.scalar_type() == torch::kChar) {  // int8 values, then their scales
+      HP_CHECK(value.dim() >= 2 && next < stored.size() && stored[next].numel() == value.size(0), ModelFileError,
+               misfit("tensor " + std::to_string(i) + " has no scales"));
+      value = value.to(torch::kFloat) * per_output_channel(stored[next++].to(torch::kFloat), value.dim());
+    }
+    HP_CHECK(value.sizes() == targets[i].sizes(), ModelFileError,
+             misfit("tensor " + std::to_string(i) + " has another shape"));
+    targets[i].copy_(value);
   }
+  HP_CHECK(next == stored.size(), ModelFileError,
+           misfit(std::to_string(stored.size()) + " tensors stored, " + std::to_string(next) + " expected"));
 }
 
 void load_weights_from_bytes(const std::string& bytes, torch::nn::Module& module, const std::string& path,
                              const nlohmann::json& header) {
   try {
     std::istringstream stream(bytes);
-    if (header.value("weights_precision", "float32") == "float16") return load_half_weights(stream, module, path);
+    const std::string precision = header.value("weights_precision", "float32");
+    const auto& names = weight_precision_names();
+    HP_CHECK(std::find(names.begin(), names.end(), precision) != names.end(), ModelFileError, "model file '", path,
+             "' stores its weights as '", precision, "': expected float32, float16 or int8");
+    if (precision != "float32") return load_compact_weights(stream, module, path);
     torch::serialize::InputArchive archive;
     archive.load_from(stream);
     module.load(archive);
@@ -145,6 +193,18 @@ auto build_and_load(const RawModelFile& raw, const std::string& path, const c10:
 }
 
 }  // namespace
+
+const std::vector<std::string>& weight_precision_names() {
+  static const std::vector<std::string> names{"float32", "float16", "int8"};  // in WeightPrecision's order
+  return names;
+}
+
+WeightPrecision weight_precision(const std::string& name, const std::string& option) {
+  const auto& names = weight_precision_names();
+  const auto found = std::find(names.begin(), names.end(), name);
+  HP_CHECK(found != names.end(), ConfigError, option, " '", name, "': expected float32, float16 or int8");
+  return static_cast<WeightPrecision>(found - names.begin());
+}
 
 nlohmann::json model_header_base(const std::string& task) {
   return {{"format", "hemapath-model"},
@@ -276,12 +336,9 @@ SegmenterHeader SegmenterHeader::from_json(const nlohmann::json& j, const std::s
 void save_model_file(const std::string& path, nlohmann::json header, torch::nn::Module& module,
                      WeightPrecision precision) {
   std::ostringstream weights_stream;
-  if (precision == WeightPrecision::float16) {
-    std::vector<torch::Tensor> tensors;
-    for (const auto& t : module_tensors(module))
-      tensors.push_back(t.is_floating_point() ? t.detach().to(torch::kCPU, torch::kHalf) : t.detach().cpu());
-    torch::save(tensors, weights_stream);
-    header["weights_precision"] = "float16";
+  if (precision != WeightPrecision::float32) {
+    torch::save(compact_tensors(module, precision), weights_stream);
+    header["weights_precision"] = weight_precision_names()[static_cast<size_t>(precision)];
   } else {
     torch::serialize::OutputArchive archive;
     module.save(archive);

@@ -40,7 +40,13 @@ std::string save_member(const test::ScratchDir& dir, const std::string& name, ui
     for (auto& p : model->named_parameters())
       if (p.key().rfind(model->head_prefix() + ".", 0) == 0) p.value().mul_(30);
   }
-  h.training = {{"seed", seed}, {"epoch", 3}, {"config", {{"seed", seed}, {"data", {{"split_seed", split_seed}}}}}};
+  // The same labels, named relative to the working folder or absolute.
+  const std::string labels = seed % 2 ? "labels.csv" : (std::filesystem::current_path() / "labels.csv").string();
+  nlohmann::json config;
+  config["seed"] = seed;
+  config["data"]["split_seed"] = split_seed;
+  config["data"]["spec"]["labels"] = labels;
+  h.training = {{"seed", seed}, {"epoch", 3}, {"config", config}};
   h.metrics = {{"val", {{"accuracy", 0.5}}}};
   const std::string path = dir / name;
   save_model_file(path, h.to_json(), *model);

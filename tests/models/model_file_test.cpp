@@ -77,6 +77,47 @@ TEST(ModelFile, Float16WeightsHalveTheFileAndKeepOutputsClose) {
   EXPECT_THROW(load_classifier(dir / "wrong.hpm", torch::kCPU), ModelFileError);
 }
 
+TEST(ModelFile, Int8WeightsQuarterTheFileWithEachWeightWithinHalfAStep) {
+  test::ScratchDir dir;
+  torch::Tensor before;
+  const std::string path = save_small_model(dir, &before);
+  LoadedClassifier full = load_classifier(path, torch::kCPU);
+  const std::string int8_path = dir / "int8.hpm";
+  save_model_file(int8_path, full.header.to_json(), *full.model, WeightPrecision::int8);
+  EXPECT_EQ(read_model_header(int8_path).at("weights_precision"), "int8");
+  EXPECT_LT(std::filesystem::file_size(int8_path), 0.4 * std::filesystem::file_size(path));
+  LoadedClassifier small = load_classifier(int8_path, torch::kCPU);
+  const auto original = full.model->named_parameters(), restored = small.model->named_parameters();
+  size_t integer_weights = 0;
+  for (const auto& p : original) {
+    const torch::Tensor w = p.value(), r = restored[p.key()];
+    ASSERT_EQ(r.scalar_type(), torch::kFloat) << p.key();
+    if (w.dim() < 2) {  // BatchNorm and biases: float16
+      EXPECT_TRUE(torch::allclose(r, w, 1e-3, 1e-4)) << p.key();
+      continue;
+    }
+    ++integer_weights;
+    // Each output channel in 255 steps of its largest magnitude / 127: off by half a step at most.
+    const torch::Tensor step = w.abs().flatten(1).amax(1) / 127;
+    const torch::Tensor error = (r - w).abs().flatten(1).amax(1);
+    EXPECT_TRUE((error <= step / 2 * 1.0001 + 1e-12).all().item<bool>()) << p.key();
+    EXPECT_FALSE(torch::equal(r, w)) << p.key();
+  }
+  EXPECT_GE(integer_weights, 5u);
+  torch::manual_seed(3);
+  create_classifier("separable_cnn", small_header().options);
+  const torch::Tensor after = small.model->forward(torch::rand({2, 3, 32, 32}));
+  EXPECT_TRUE(torch::allclose(after, before, 5e-2, 5e-2)) << (after - before).abs().max();
+
+  EXPECT_EQ(weight_precision("int8"), WeightPrecision::int8);
+  try {
+    weight_precision("int4");
+    ADD_FAILURE() << "int4 accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_TRUE(test::contains(e.what(), "--precision 'int4'")) << e.what();
+  }
+}
+
 TEST(ModelFile, TruncatedDamagedAndForeignFilesAreNamed) {
   test::ScratchDir dir;
   const std::string path = save_small_model(dir, nullptr);
@@ -115,6 +156,14 @@ TEST(ModelFile, TruncatedDamagedAndForeignFilesAreNamed) {
   wrong_arch["options"]["extra"] = nlohmann::json::object();
   save_model_file(dir / "wrong.hpm", wrong_arch, *create_classifier("separable_cnn", small_header().options));
   expect_error(dir / "wrong.hpm", "do not fit the architecture");
+
+  // A header naming a storage precision this version does not know (same length, so the file stays whole).
+  save_model_file(dir / "half.hpm", small_header().to_json(),
+                  *create_classifier("separable_cnn", small_header().options), WeightPrecision::float16);
+  std::string half = test::read_text(dir / "half.hpm");
+  half.replace(half.find("\"float16\""), 9, "\"float15\"");
+  test::write_file(dir / "float15.hpm", half);
+  expect_error(dir / "float15.hpm", "'float15'");
 }
 
 TEST(ModelFile, WriteIsAtomic) {

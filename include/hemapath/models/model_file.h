@@ -7,6 +7,7 @@
 /// LibTorch archive of the module | u64 FNV-1a hash of the weight bytes. The lengths and
 /// the hash let a truncated or damaged file be reported as such instead of crashing.
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -40,9 +41,17 @@ struct ClassifierHeader {
 /// The fields every model file's header starts with (format, versions, `task`).
 nlohmann::json model_header_base(const std::string& task);
 
-/// How weights are stored. float16 halves the file (for models bundled in the repository);
-/// they are widened to float32 on load, which changes outputs by about 1e-3 relative.
-enum class WeightPrecision { float32, float16 };
+/// How weights are stored, for models bundled in the repository. float16 halves the file;
+/// int8 quarters it: each convolution and linear weight as 8-bit integers with one scale per
+/// output channel (its largest magnitude / 127), every other floating tensor as float16. Both
+/// are widened to float32 on load. float16 changes outputs by about 1e-3 relative, int8 by
+/// about 1e-2: check a model's figures after converting it.
+enum class WeightPrecision { float32, float16, int8 };
+
+/// "float32", "float16", "int8".
+const std::vector<std::string>& weight_precision_names();
+/// The precision of that name; ConfigError naming `option` and listing the names otherwise.
+WeightPrecision weight_precision(const std::string& name, const std::string& option = "--precision");
 
 /// Writes header + weights atomically to `path`; a float16 file says so in its header
 /// ("weights_precision": "float16").
