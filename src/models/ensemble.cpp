@@ -68,7 +68,8 @@ void check_same_task(const ClassifierHeader& first, const std::string& first_pat
 // have been given the labels as runs/x/labels.csv, another as /home/lab/project/runs/x/labels.csv.
 // Null when the member records no config.
 nlohmann::json training_data(const ClassifierHeader& h) {
-  const nlohmann::json* config = h.training.is_object() && h.training.contains("config") ? &h.training["config"] : nullptr;
+  const nlohmann::json* config =
+      h.training.is_object() && h.training.contains("config") ? &h.training["config"] : nullptr;
   if (!config || !config->is_object() || !config->contains("data")) return nullptr;
   nlohmann::json data = (*config)["data"];
   if (data.is_object() && data.contains("spec") && data["spec"].is_object())
@@ -119,9 +120,8 @@ ClassifierHeader save_ensemble_file(const std::vector<std::string>& members, con
   // ensemble's, so that `eval --split val|test` can recompute it; members of different splits
   // leave it out, as every part of either split was seen in training by one of them.
   const nlohmann::json data = training_data(loaded.front().header);
-  const bool one_split = !data.is_null() && std::all_of(loaded.begin(), loaded.end(), [&](const auto& m) {
-    return training_data(m.header) == data;
-  });
+  const bool one_split = !data.is_null() && std::all_of(loaded.begin(), loaded.end(),
+                                                        [&](const auto& m) { return training_data(m.header) == data; });
   if (one_split) header.training["config"] = loaded.front().header.training["config"];
   EnsembleClassifierImpl ensemble(std::move(networks));
   save_model_file(path, header.to_json(), ensemble, precision);

@@ -133,7 +133,8 @@ void load_compact_weights(std::istream& stream, torch::nn::Module& module, const
   torch::NoGradGuard no_grad;
   size_t next = 0;
   for (size_t i = 0; i < targets.size(); ++i) {
-    HP_CHECK(next < stored.size(), ModelFileError, misfit(std::to_string(stored.size()) + " tensors stored, more expected"));
+    HP_CHECK(next < stored.size(), ModelFileError,
+             misfit(std::to_string(stored.size()) + " tensors stored, more expected"));
     torch::Tensor value = stored[next++];
     if (value.scalar_type() == torch::kChar) {  // int8 values, then their scales
       HP_CHECK(value.dim() >= 2 && next < stored.size() && stored[next].numel() == value.size(0), ModelFileError,
