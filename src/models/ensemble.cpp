@@ -7,6 +7,7 @@
 #include "hemapath/models/registry.h"
 
 namespace hemapath {
+namespace fs = std::filesystem;
 
 EnsembleClassifierImpl::EnsembleClassifierImpl(std::vector<ClassifierPtr> members) : members_(std::move(members)) {
   HP_CHECK(members_.size() >= 2, InputError, "an ensemble needs at least two classifiers, got ", members_.size());
@@ -75,7 +76,7 @@ nlohmann::json training_data(const ClassifierHeader& h) {
   if (data.is_object() && data.contains("spec") && data["spec"].is_object())
     for (auto& [key, value] : data["spec"].items())
       if (value.is_string() && !value.get<std::string>().empty())
-        value = std::filesystem::weakly_canonical(std::filesystem::absolute(value.get<std::string>())).string();
+        value = fs::weakly_canonical(fs::absolute(value.get<std::string>())).string();
   return data;
 }
 
@@ -84,7 +85,6 @@ nlohmann::json training_data(const ClassifierHeader& h) {
 ClassifierHeader save_ensemble_file(const std::vector<std::string>& members, const std::string& path,
                                     WeightPrecision precision) {
   HP_CHECK(members.size() >= 2, InputError, "ensemble: give at least two classifier model files, got ", members.size());
-  namespace fs = std::filesystem;
   std::vector<LoadedClassifier> loaded;
   for (size_t i = 0; i < members.size(); ++i) {
     const std::string& member = members[i];

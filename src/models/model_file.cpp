@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "hemapath/core/atomic_file.h"
@@ -149,15 +150,23 @@ void load_compact_weights(std::istream& stream, torch::nn::Module& module, const
            misfit(std::to_string(stored.size()) + " tensors stored, " + std::to_string(next) + " expected"));
 }
 
+// The precision weight_precision_names() gives that name, if any.
+std::optional<WeightPrecision> precision_named(const std::string& name) {
+  const auto& names = weight_precision_names();
+  const auto found = std::find(names.begin(), names.end(), name);
+  if (found == names.end()) return std::nullopt;
+  return static_cast<WeightPrecision>(found - names.begin());
+}
+
 void load_weights_from_bytes(const std::string& bytes, torch::nn::Module& module, const std::string& path,
                              const nlohmann::json& header) {
   try {
     std::istringstream stream(bytes);
-    const std::string precision = header.value("weights_precision", "float32");
-    const auto& names = weight_precision_names();
-    HP_CHECK(std::find(names.begin(), names.end(), precision) != names.end(), ModelFileError, "model file '", path,
-             "' stores its weights as '", precision, "': expected float32, float16 or int8");
-    if (precision != "float32") return load_compact_weights(stream, module, path);
+    const std::string name = header.value("weights_precision", "float32");
+    const std::optional<WeightPrecision> precision = precision_named(name);
+    HP_CHECK(precision, ModelFileError, "model file '", path, "' stores its weights as '", name,
+             "': expected float32, float16 or int8");
+    if (*precision != WeightPrecision::float32) return load_compact_weights(stream, module, path);
     torch::serialize::InputArchive archive;
     archive.load_from(stream);
     module.load(archive);
@@ -201,10 +210,9 @@ const std::vector<std::string>& weight_precision_names() {
 }
 
 WeightPrecision weight_precision(const std::string& name, const std::string& option) {
-  const auto& names = weight_precision_names();
-  const auto found = std::find(names.begin(), names.end(), name);
-  HP_CHECK(found != names.end(), ConfigError, option, " '", name, "': expected float32, float16 or int8");
-  return static_cast<WeightPrecision>(found - names.begin());
+  const std::optional<WeightPrecision> precision = precision_named(name);
+  HP_CHECK(precision, ConfigError, option, " '", name, "': expected float32, float16 or int8");
+  return *precision;
 }
 
 nlohmann::json model_header_base(const std::string& task) {

@@ -36,6 +36,20 @@ std::string save_small_model(const test::ScratchDir& dir, torch::Tensor* referen
   return path;
 }
 
+// The input save_small_model computed its reference output on: the same RNG draws replayed.
+torch::Tensor reference_input() {
+  torch::manual_seed(3);
+  create_classifier("separable_cnn", small_header().options);
+  return torch::rand({2, 3, 32, 32});
+}
+
+// `loaded` written again to dir/name with `precision`, and read back.
+LoadedClassifier resaved(const test::ScratchDir& dir, const LoadedClassifier& loaded, const std::string& name,
+                         WeightPrecision precision) {
+  save_model_file(dir / name, loaded.header.to_json(), *loaded.model, precision);
+  return load_classifier(dir / name, torch::kCPU);
+}
+
 TEST(ModelFile, RoundTripKeepsHeaderAndOutputs) {
   test::ScratchDir dir;
   torch::Tensor before;
@@ -45,10 +59,7 @@ TEST(ModelFile, RoundTripKeepsHeaderAndOutputs) {
   EXPECT_EQ(loaded.header.crop.size, 32);
   EXPECT_DOUBLE_EQ(loaded.header.normalization.mean[1], 0.4);
   EXPECT_FALSE(loaded.model->is_training());
-  torch::manual_seed(3);
-  create_classifier("separable_cnn", small_header().options);  // same RNG draws as when saving
-  torch::Tensor x = torch::rand({2, 3, 32, 32});
-  EXPECT_TRUE(torch::equal(loaded.model->forward(x), before));
+  EXPECT_TRUE(torch::equal(loaded.model->forward(reference_input()), before));
   EXPECT_EQ(read_model_header(path).at("task"), "classification");
 }
 
@@ -56,17 +67,12 @@ TEST(ModelFile, Float16WeightsHalveTheFileAndKeepOutputsClose) {
   test::ScratchDir dir;
   torch::Tensor before;
   const std::string path = save_small_model(dir, &before);
-  LoadedClassifier full = load_classifier(path, torch::kCPU);
   const std::string half_path = dir / "half.hpm";
-  save_model_file(half_path, full.header.to_json(), *full.model, WeightPrecision::float16);
+  LoadedClassifier half = resaved(dir, load_classifier(path, torch::kCPU), "half.hpm", WeightPrecision::float16);
   EXPECT_EQ(read_model_header(half_path).at("weights_precision"), "float16");
   EXPECT_LT(std::filesystem::file_size(half_path), 0.6 * std::filesystem::file_size(path));
-  LoadedClassifier half = load_classifier(half_path, torch::kCPU);
   for (const auto& p : half.model->parameters()) EXPECT_EQ(p.scalar_type(), torch::kFloat);
-  torch::manual_seed(3);
-  create_classifier("separable_cnn", small_header().options);
-  torch::Tensor x = torch::rand({2, 3, 32, 32});
-  const torch::Tensor after = half.model->forward(x);
+  const torch::Tensor after = half.model->forward(reference_input());
   EXPECT_FALSE(torch::equal(after, before));  // rounded weights ...
   EXPECT_TRUE(torch::allclose(after, before, 1e-2, 1e-2));  // ... close outputs
   // Weights of another architecture are refused.
@@ -83,10 +89,9 @@ TEST(ModelFile, Int8WeightsQuarterTheFileWithEachWeightWithinHalfAStep) {
   const std::string path = save_small_model(dir, &before);
   LoadedClassifier full = load_classifier(path, torch::kCPU);
   const std::string int8_path = dir / "int8.hpm";
-  save_model_file(int8_path, full.header.to_json(), *full.model, WeightPrecision::int8);
+  LoadedClassifier small = resaved(dir, full, "int8.hpm", WeightPrecision::int8);
   EXPECT_EQ(read_model_header(int8_path).at("weights_precision"), "int8");
   EXPECT_LT(std::filesystem::file_size(int8_path), 0.4 * std::filesystem::file_size(path));
-  LoadedClassifier small = load_classifier(int8_path, torch::kCPU);
   const auto original = full.model->named_parameters(), restored = small.model->named_parameters();
   size_t integer_weights = 0;
   for (const auto& p : original) {
@@ -104,9 +109,7 @@ TEST(ModelFile, Int8WeightsQuarterTheFileWithEachWeightWithinHalfAStep) {
     EXPECT_FALSE(torch::equal(r, w)) << p.key();
   }
   EXPECT_GE(integer_weights, 5u);
-  torch::manual_seed(3);
-  create_classifier("separable_cnn", small_header().options);
-  const torch::Tensor after = small.model->forward(torch::rand({2, 3, 32, 32}));
+  const torch::Tensor after = small.model->forward(reference_input());
   EXPECT_TRUE(torch::allclose(after, before, 5e-2, 5e-2)) << (after - before).abs().max();
 
   EXPECT_EQ(weight_precision("int8"), WeightPrecision::int8);
