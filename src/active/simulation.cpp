@@ -65,6 +65,9 @@ ActiveConfig ActiveConfig::load(const std::string& file, const std::vector<std::
   if (active.has("test_data")) c.test_data = DatasetSpec::from_config(active.child("test_data"), base.empty() ? "." : base);
   active.finish();
   c.train = TrainConfig::from_config(root, base.empty() ? "." : base);
+  HP_CHECK(c.train.split.group_by.empty(), ConfigError, "config '", file,
+           "': data.split.group_by is not supported by active learning, whose pool and test set are split image by "
+           "image");
   HP_CHECK(c.test_data || c.train.split.test > 0, ConfigError, "config '", file,
            "': data.split.test is 0 and there is no active.test_data: active learning needs a held-out test set");
   return c;

@@ -11,7 +11,6 @@
 #include "hemapath/data/grouped_folds.h"
 #include "hemapath/data/split.h"
 #include "hemapath/io/csv.h"
-#include "hemapath/io/label_table.h"
 #include "hemapath/models/model_file.h"
 #include "hemapath/train/evaluate.h"
 #include "hemapath/train/metrics.h"
@@ -24,32 +23,12 @@ namespace {
 
 const char* kFoldResult = "fold.json";
 const char* kSetupFile = "cv_config.json";
-const std::string kColumnPrefix = "column:";
 
 // One fold's parts before the validation share is carved out of the training part.
 struct FoldPlan {
   int replication = 0, fold = 0;
   std::vector<size_t> train, test;
 };
-
-// Group ids per sample: a regex over file names, or a column of the label CSV.
-std::vector<std::string> groups_for(const DatasetSpec& spec, const std::vector<Sample>& samples,
-                                    const std::string& group_by) {
-  if (group_by.empty()) return {};
-  if (group_by.rfind(kColumnPrefix, 0) != 0) return groups_from_regex(samples, group_by);
-  const std::string column = group_by.substr(kColumnPrefix.size());
-  HP_CHECK(!spec.labels_csv.empty(), ConfigError, "--group-by '", group_by,
-           "' reads a column of the label CSV, but the data comes from class folders");
-  const auto values = read_label_column(spec.labels_csv, spec.csv_image_root(), column);
-  std::vector<std::string> groups;
-  for (const auto& s : samples) {
-    auto it = values.find(s.image_path);
-    HP_CHECK(it != values.end() && !it->second.empty(), InputError, "--group-by '", group_by, "': image '",
-             s.image_path, "' has no value in column '", column, "' of '", spec.labels_csv, "'");
-    groups.push_back(it->second);
-  }
-  return groups;
-}
 
 std::vector<FoldPlan> plan_folds(const std::vector<int>& labels, const std::vector<std::string>& groups,
                                  const CvOptions& options) {
@@ -74,15 +53,22 @@ std::vector<FoldPlan> plan_folds(const std::vector<int>& labels, const std::vect
   return plans;
 }
 
-// The validation share of the config's split (val / (train + val)) carved from the training part.
-SplitIndices fold_split(const FoldPlan& plan, const std::vector<int>& labels, const TrainConfig& config,
-                        uint64_t seed) {
+// The validation share of the config's split (val / (train + val)) carved from the training part,
+// keeping `groups` whole when there are any.
+SplitIndices fold_split(const FoldPlan& plan, const std::vector<int>& labels, const std::vector<std::string>& groups,
+                        const TrainConfig& config, uint64_t seed) {
   const double val_share = config.split.val / (config.split.train + config.split.val);
   SplitIndices parts;
   if (val_share > 0) {
     const uint64_t fold_seed =
         derive_seed(seed, {static_cast<uint64_t>(plan.replication), static_cast<uint64_t>(plan.fold), 0xC5});
-    parts = stratified_split_of(plan.train, labels, 1 - val_share, val_share, 0, fold_seed);
+    if (groups.empty()) {
+      parts = stratified_split_of(plan.train, labels, 1 - val_share, val_share, 0, fold_seed);
+    } else {
+      auto grouped = stratified_group_partition(plan.train, labels, groups, {1 - val_share, val_share}, fold_seed);
+      parts.train = std::move(grouped[0]);
+      parts.val = std::move(grouped[1]);
+    }
   } else {
     parts.train = plan.train;
   }
@@ -111,7 +97,7 @@ FoldResult fold_from_json(const nlohmann::json& j) {
 
 // Trains one fold and tests its best model on the held-out part.
 FoldResult run_fold(const TrainConfig& config, const CvOptions& options, const FoldPlan& plan,
-                    const LabeledSamples& data, const fs::path& dir) {
+                    const LabeledSamples& data, const std::vector<std::string>& val_groups, const fs::path& dir) {
   const fs::path result_file = dir / kFoldResult;
   if (options.resume && fs::is_regular_file(result_file)) {
     try {
@@ -126,7 +112,7 @@ FoldResult run_fold(const TrainConfig& config, const CvOptions& options, const F
   run.out_dir = dir.string();
   run.device = options.device;
   run.resume = options.resume && fs::exists(dir / "checkpoint.pt");
-  run.split = fold_split(plan, labels, config, options.seed);
+  run.split = fold_split(plan, labels, val_groups, config, options.seed);
   const TrainResult trained = train_classifier(config, run);
 
   LoadedClassifier best = load_classifier(trained.best_model, options.device);
@@ -212,7 +198,13 @@ CvResult run_cross_validation(const TrainConfig& config, const CvOptions& option
            "' already holds a cross-validation: pass --resume to finish it or choose another folder");
   const LabeledSamples data = load_samples(config.data);
   const std::vector<int> labels = data.labels();
-  const std::vector<FoldPlan> plans = plan_folds(labels, groups_for(config.data, data.samples, options.group_by), options);
+  const std::vector<std::string> fold_groups = sample_groups(config.data, data.samples, options.group_by, "--group-by");
+  // Validation images keep the groups of data.split.group_by whole, or else those of the folds.
+  const std::vector<std::string> val_groups =
+      config.split.group_by.empty()
+          ? fold_groups
+          : sample_groups(config.data, data.samples, config.split.group_by, "data.split.group_by");
+  const std::vector<FoldPlan> plans = plan_folds(labels, fold_groups, options);
 
   // Finished folds are reused on --resume only when they were made the same way.
   const nlohmann::json setup = {{"config", config.to_json()},
@@ -237,7 +229,7 @@ CvResult run_cross_validation(const TrainConfig& config, const CvOptions& option
     log->info("{} {} fold {}/{}: {} training, {} test images", config.arch, options.scheme, result.folds.size() + 1,
               plans.size(), plan.train.size(), plan.test.size());
     const fs::path fold_dir = dir / ("fold_" + std::to_string(plan.replication + 1) + "_" + std::to_string(plan.fold + 1));
-    result.folds.push_back(run_fold(config, options, plan, data, fold_dir));
+    result.folds.push_back(run_fold(config, options, plan, data, val_groups, fold_dir));
     log->info("fold {}: test accuracy {:.4f}, macro-F1 {:.4f}", result.folds.size(),
               result.folds.back().metrics.at("accuracy"), result.folds.back().metrics.at("macro_f1"));
   }

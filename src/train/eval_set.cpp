@@ -95,12 +95,13 @@ EvalSet resolve_eval_set(const ClassifierHeader& model, const EvalSetRequest& re
     split.seed = s.at("seed");
     split.train_subset = s.value("train_subset", 1.0);
     split.subset_seed = s.value("subset_seed", uint64_t{1});
+    split.group_by = s.value("group_by", "");
     source = "the model's training config";
   }
   out.data = load_samples(spec);
   HP_CHECK(out.data.class_names == model.classes, InputError, "the classes of ", source,
            " differ from the model's classes (order included)");
-  SplitIndices parts = split_for(split, out.data.labels());
+  SplitIndices parts = split_samples(split, spec, out.data);
   out.indices = pick_part(parts, out.data.samples.size(), request.split);
   HP_CHECK(!out.indices.empty(), InputError, "the ", request.split, " split of ", source, " is empty");
   out.description = request.split + " split of " + source + " (" + std::to_string(out.indices.size()) + " images)";

@@ -62,6 +62,8 @@ SegmentationTrainConfig SegmentationTrainConfig::from_config(const ConfigNode& r
   if (data.has("split")) c.split = SplitConfig::from_config(data.child("split"));
   HP_CHECK(c.split.train_subset == 1, ConfigError, data.where("split.train_subset"),
            " is not supported for segmentation");
+  HP_CHECK(c.split.group_by.empty(), ConfigError, data.where("split.group_by"),
+           " is not supported for segmentation: its split is by image already");
   c.scale = data.get_number("scale", c.scale, 0.05, 8);
   c.mpp = data.get_number("mpp", c.mpp, 0, 1000);
   if (data.has("stain")) c.stain = StainNormalizer::load(resolve_config_path(data.require<std::string>("stain"), base_dir));

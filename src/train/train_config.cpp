@@ -27,12 +27,20 @@ SplitConfig SplitConfig::from_config(const ConfigNode& split) {
            ": train + val + test must be 1 with train > 0");
   c.train_subset = split.get_number("train_subset", 1, 1e-6, 1);
   c.subset_seed = static_cast<uint64_t>(split.get_int("subset_seed", 1, 0, std::numeric_limits<int64_t>::max()));
+  c.group_by = split.get<std::string>("group_by", "");
   return c;
 }
 
 nlohmann::json SplitConfig::to_json() const {
-  return {{"train", train}, {"val", val},   {"test", test},
-          {"seed", seed},   {"train_subset", train_subset}, {"subset_seed", subset_seed}};
+  nlohmann::json j = {{"train", train},
+                      {"val", val},
+                      {"test", test},
+                      {"seed", seed},
+                      {"train_subset", train_subset},
+                      {"subset_seed", subset_seed}};
+  // Written only when set, so that the configs of models split image by image stay as they were.
+  if (!group_by.empty()) j["group_by"] = group_by;
+  return j;
 }
 
 FreezeConfig FreezeConfig::from_config(const ConfigNode& node, int epochs) {

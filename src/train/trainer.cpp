@@ -14,6 +14,7 @@
 #include "hemapath/data/batch_loader.h"
 #include "hemapath/data/class_balance.h"
 #include "hemapath/data/classification_dataset.h"
+#include "hemapath/data/grouped_folds.h"
 #include "hemapath/data/split.h"
 #include "hemapath/io/csv.h"
 #include "hemapath/io/plot.h"
@@ -201,13 +202,27 @@ EpochRecord EpochRecord::from_json(const nlohmann::json& j) {
   return r;
 }
 
-SplitIndices split_for(const SplitConfig& split, const std::vector<int>& labels) {
-  SplitIndices parts = stratified_split(labels, split.train, split.val, split.test, split.seed);
+SplitIndices split_for(const SplitConfig& split, const std::vector<int>& labels,
+                       const std::vector<std::string>& groups) {
+  HP_CHECK(split.group_by.empty() || !groups.empty(), ConfigError, "data.split.group_by '", split.group_by,
+           "' applies to classification data only");
+  SplitIndices parts;
+  if (groups.empty()) {
+    parts = stratified_split(labels, split.train, split.val, split.test, split.seed);
+  } else {
+    auto grouped = stratified_group_partition(all_indices(labels.size()), labels, groups,
+                                              {split.train, split.val, split.test}, split.seed);
+    parts = {std::move(grouped[0]), std::move(grouped[1]), std::move(grouped[2])};
+  }
   if (split.train_subset < 1)
     parts.train = stratified_split_of(parts.train, labels, split.train_subset, 1 - split.train_subset, 0,
                                       split.subset_seed)
                       .train;
   return parts;
+}
+
+SplitIndices split_samples(const SplitConfig& split, const DatasetSpec& spec, const LabeledSamples& data) {
+  return split_for(split, data.labels(), sample_groups(spec, data.samples, split.group_by, "data.split.group_by"));
 }
 
 TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& options) {
@@ -222,10 +237,12 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
   const std::vector<int> labels = data.labels();
   const int num_classes = static_cast<int>(data.class_names.size());
   HP_CHECK(num_classes >= 2, InputError, "training needs at least two classes; the data has ", num_classes);
-  const SplitIndices split = options.split ? *options.split : split_for(config.split, labels);
+  const SplitIndices split = options.split ? *options.split : split_samples(config.split, config.data, data);
   HP_CHECK(!split.train.empty(), InputError, "the training split is empty");
-  log->info("{} images in {} classes: {} train, {} val, {} test", data.samples.size(), num_classes,
-            split.train.size(), split.val.size(), split.test.size());
+  log->info(
+      "{} images in {} classes: {} train, {} val, {} test{}", data.samples.size(), num_classes, split.train.size(),
+      split.val.size(), split.test.size(),
+      options.split || config.split.group_by.empty() ? "" : " (groups of '" + config.split.group_by + "' kept whole)");
 
   // Images are decoded and the model built before the run folder is touched: a corrupt
   // file or a bad model option stops the run with nothing written.

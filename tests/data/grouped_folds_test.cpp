@@ -73,6 +73,34 @@ TEST(GroupedFolds, FiveByTwoGivesFiveDifferentHalvings) {
   EXPECT_NE(splits[0].first, splits[1].first);
 }
 
+TEST(GroupedFolds, PartitionMeetsUnequalSharesWithGroupsWhole) {
+  Fixture d;
+  // A subset: the first 15 groups (45 samples; classes 30 / 15 / 0).
+  std::vector<size_t> subset;
+  for (size_t i = 0; i < 45; ++i) subset.push_back(i);
+  const auto parts = stratified_group_partition(subset, d.labels, d.groups, {0.8, 0.2, 0}, 4);
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_TRUE(parts[2].empty()) << "a part with share 0 gets nothing";
+  EXPECT_EQ(parts[0].size() + parts[1].size(), 45u);
+  EXPECT_EQ(parts[1].size(), 9u);  // 20% of 45 in whole groups of 3
+  std::set<std::string> train_groups;
+  for (size_t i : parts[0]) {
+    EXPECT_LT(i, 45u) << "an index outside the subset";
+    train_groups.insert(d.groups[i]);
+  }
+  std::map<int, int> val_classes;
+  for (size_t i : parts[1]) {
+    EXPECT_FALSE(train_groups.count(d.groups[i])) << "group " << d.groups[i] << " on both sides";
+    ++val_classes[d.labels[i]];
+  }
+  EXPECT_EQ(val_classes[0], 6);  // 20% of each class: 6 of 30, 3 of 15
+  EXPECT_EQ(val_classes[1], 3);
+  EXPECT_EQ(parts, stratified_group_partition(subset, d.labels, d.groups, {0.8, 0.2, 0}, 4));
+  EXPECT_NE(parts, stratified_group_partition(subset, d.labels, d.groups, {0.8, 0.2, 0}, 5)) << "the seed matters";
+  EXPECT_THROW(stratified_group_partition({0, 1, 2}, d.labels, d.groups, {0.5, 0.5}, 4), InputError)
+      << "one group cannot fill two parts";
+}
+
 TEST(GroupedFolds, RegexGroups) {
   std::vector<Sample> samples(3);
   samples[0].image_path = "/x/patient7_cell003.png";

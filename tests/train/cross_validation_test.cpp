@@ -103,11 +103,20 @@ TEST(CrossValidation, GroupsNeverSitOnBothSides) {
   const std::regex re(pattern);
   size_t images = 0;
   for (const char* fold : {"fold_1_1", "fold_1_2"}) {
+    std::map<std::string, std::set<std::string>> parts;  // group -> parts it has images in
     for (const auto& [image, part] : parts_of(dir.path() / "cv" / fold)) {
       std::smatch m;
       ASSERT_TRUE(std::regex_search(image, m, re)) << image;
       if (part == "test") sides[m[1]].insert(fold), ++images;
+      parts[m[1]].insert(part);
     }
+    // The validation share that picks the best epoch keeps the groups whole too.
+    size_t val_groups = 0;
+    for (const auto& [group, in] : parts) {
+      EXPECT_EQ(in.size(), 1u) << fold << ": group " << group << " in several parts";
+      val_groups += in.count("val");
+    }
+    EXPECT_GE(val_groups, 1u) << fold;
   }
   EXPECT_EQ(images, 16u);
   EXPECT_GE(sides.size(), 2u);

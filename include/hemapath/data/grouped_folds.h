@@ -9,10 +9,30 @@
 
 namespace hemapath {
 
+struct DatasetSpec;
+
 /// A group id per sample from `pattern` (ECMAScript regex) searched in the image's file
 /// name: the first capture group if the pattern has one, else the whole match. ConfigError
-/// naming --group-by for an invalid pattern; InputError naming the first file it does not match.
-std::vector<std::string> groups_from_regex(const std::vector<Sample>& samples, const std::string& pattern);
+/// naming `option` for an invalid pattern; InputError naming the first file it does not match.
+std::vector<std::string> groups_from_regex(const std::vector<Sample>& samples, const std::string& pattern,
+                                           const std::string& option = "--group-by");
+
+/// A group id per sample from `group_by`: "column:NAME" reads that column of the spec's label
+/// CSV (e.g. column:source, the smear a crop was cut from); anything else is a regex for
+/// groups_from_regex. Empty `group_by` gives no groups (one per sample). ConfigError or
+/// InputError naming `option` (the flag or config key) and the file or image at fault.
+std::vector<std::string> sample_groups(const DatasetSpec& spec, const std::vector<Sample>& samples,
+                                       const std::string& group_by, const std::string& option);
+
+/// Deals the samples `indices` picks into parts of the given shares (summing to 1), keeping
+/// each group whole: groups are placed largest first (ties in seeded random order) into the
+/// part where they bring the per-class counts closest to the part's share of each class. A
+/// part with share 0 stays empty; InputError when there are fewer groups than parts with a
+/// share. Returns one sorted index list per share.
+std::vector<std::vector<size_t>> stratified_group_partition(const std::vector<size_t>& indices,
+                                                            const std::vector<int>& labels,
+                                                            const std::vector<std::string>& groups,
+                                                            const std::vector<double>& shares, uint64_t seed);
 
 /// Stratified k-fold over groups: each group lands whole in one fold; groups are placed
 /// largest first (ties in seeded random order) into the fold where they bring the per-class

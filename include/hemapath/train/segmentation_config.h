@@ -42,7 +42,13 @@ std::vector<std::string> segmentation_monitor_names();
 struct SegmentationTrainConfig {
   uint64_t seed = 1;
   SegmentationDataSpec data;
-  SplitConfig split{0.8, 0.0, 0.2};
+  SplitConfig split = [] {
+    SplitConfig s;  // segmentation defaults: 80% train, 20% test, no validation part
+    s.train = 0.8;
+    s.val = 0;
+    s.test = 0.2;
+    return s;
+  }();
   double scale = 1;           ///< images and masks are resized by this factor before the network
   /// um per px of the training images (data.mpp), when known: slide inference then works at
   /// mpp / scale unless told otherwise. 0 = unknown.

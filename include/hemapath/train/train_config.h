@@ -41,9 +41,13 @@ struct SplitConfig {
   /// experiments; val and test stay as they are.
   double train_subset = 1;
   uint64_t subset_seed = 1;  ///< which subset
+  /// Keeps each group of images on one side of the split: "column:NAME" of the label CSV
+  /// (e.g. column:source, the smear a crop was cut from) or a regex over file names (its first
+  /// capture group). Empty: images are split one by one.
+  std::string group_by;
 
-  /// data.split: {train, val, test, seed, train_subset, subset_seed}; fractions summing to 1
-  /// with train > 0. ConfigError naming the key otherwise.
+  /// data.split: {train, val, test, seed, train_subset, subset_seed, group_by}; fractions
+  /// summing to 1 with train > 0. ConfigError naming the key otherwise.
   static SplitConfig from_config(const ConfigNode& node);
   nlohmann::json to_json() const;
 };

@@ -12,6 +12,7 @@
 #include <c10/core/Device.h>
 #include <nlohmann/json.hpp>
 
+#include "hemapath/data/dataset_spec.h"
 #include "hemapath/data/split.h"
 #include "hemapath/train/train_config.h"
 
@@ -58,7 +59,12 @@ struct TrainResult {
 /// `resume` is false, or when resuming with a different config.
 TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& options);
 
-/// The stratified train/val/test split a config defines over its samples' labels.
-SplitIndices split_for(const SplitConfig& split, const std::vector<int>& labels);
+/// The stratified train/val/test split a config defines over its samples' labels; `groups`
+/// (one id per label) keep each group on one side. InputError when split.group_by is set but
+/// no groups are given.
+SplitIndices split_for(const SplitConfig& split, const std::vector<int>& labels,
+                       const std::vector<std::string>& groups = {});
+/// split_for with the groups split.group_by names in `data` (read with `spec`).
+SplitIndices split_samples(const SplitConfig& split, const DatasetSpec& spec, const LabeledSamples& data);
 
 }  // namespace hemapath
