@@ -45,8 +45,12 @@ train wbc_segmentation_unet_small wbc_unet "workers=2"
 
 mkdir -p "$out/models"
 [ -f "$out/models/rbc_unet.hpm" ] || $hemapath convert "$out/rbc_unet/best.hpm" "$out/models/rbc_unet.hpm"
-[ -f "$out/models/rbc_efficientnet_b0.hpm" ] ||
-  $hemapath convert "$out/rbc_effb0_ft/best.hpm" "$out/models/rbc_efficientnet_b0.hpm"
+# The classifier corrected for the classes' shares, tau chosen on its validation crops.
+[ -f "$out/models/rbc_efficientnet_b0.hpm" ] || {
+  $hemapath convert "$out/rbc_effb0_ft/best.hpm" "$out/rbc_effb0_ft/float16.hpm" &&
+    $hemapath calibrate --model "$out/rbc_effb0_ft/float16.hpm" --out "$out/models/rbc_efficientnet_b0.hpm" \
+      --symmetries "${RED_SYMMETRIES:-8}" --threads "$threads"
+}
 [ -f "$out/models/wbc_unet.hpm" ] || $hemapath convert "$out/wbc_unet/best.hpm" "$out/models/wbc_unet.hpm"
 
 # The number of views analyze averages (--red-symmetries) is chosen on the classifier's

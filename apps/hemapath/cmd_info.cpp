@@ -87,6 +87,15 @@ void print_text(const std::string& path, const nlohmann::json& j) {
         std::printf("  validation: accuracy %.4f, macro-F1 %.4f\n", val.value("accuracy", 0.0),
                     val.value("macro_f1", 0.0));
     }
+    if (j.contains("calibration")) {  // hemapath calibrate (train/prior_correction.h)
+      const nlohmann::json& c = j["calibration"];
+      const nlohmann::json before = c.value("before", nlohmann::json::object()),
+                           after = c.value("after", nlohmann::json::object());
+      std::printf("  prior correction: tau %.2f (by %s on %s): accuracy %.4f -> %.4f, macro-F1 %.4f -> %.4f\n",
+                  c.value("tau", 0.0), c.value("chosen_by", "?").c_str(), c.value("evaluated_on", "?").c_str(),
+                  before.value("accuracy", 0.0), after.value("accuracy", 0.0), before.value("macro_f1", 0.0),
+                  after.value("macro_f1", 0.0));
+    }
     std::printf("  hemapath %s, %s bytes\n", j.value("hemapath_version", "?").c_str(), j["file_bytes"].dump().c_str());
   } else if (kind == "slide") {
     std::printf("  slide: vendor %s, %zu levels, mpp %s x %s, objective %s\n", j["vendor"].get<std::string>().c_str(),

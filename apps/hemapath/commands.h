@@ -75,6 +75,7 @@ void setup_prepare_points(CLI::App& app, const GlobalOptions& global);
 void setup_analyze(CLI::App& app, const GlobalOptions& global);
 void setup_convert(CLI::App& app, const GlobalOptions& global);
 void setup_ensemble(CLI::App& app, const GlobalOptions& global);
+void setup_calibrate(CLI::App& app, const GlobalOptions& global);
 void setup_slide(CLI::App& app, const GlobalOptions& global);
 void setup_stain(CLI::App& app, const GlobalOptions& global);
 void setup_al(CLI::App& app, const GlobalOptions& global);

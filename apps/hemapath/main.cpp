@@ -118,6 +118,7 @@ int main(int argc, char** argv) {
   cli::setup_analyze(app, global);
   cli::setup_convert(app, global);
   cli::setup_ensemble(app, global);
+  cli::setup_calibrate(app, global);
   cli::setup_slide(app, global);
   cli::setup_stain(app, global);
   cli::setup_al(app, global);

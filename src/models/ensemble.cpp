@@ -97,6 +97,9 @@ ClassifierHeader save_ensemble_file(const std::vector<std::string>& members, con
     const ClassifierHeader& h = loaded.back().header;
     HP_CHECK(h.arch != kEnsembleArch, InputError, "ensemble: '", member,
              "' is already an ensemble: list its member files instead");
+    // The ensemble's header could not say so, and calibrating it would correct twice.
+    HP_CHECK(!read_model_header(member).contains("calibration"), InputError, "ensemble: '", member,
+             "' carries a prior correction: join the uncorrected files, then calibrate the ensemble");
     check_same_task(loaded.front().header, members.front(), h, member);
   }
   ClassifierHeader header = loaded.front().header;

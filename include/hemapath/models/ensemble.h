@@ -31,6 +31,7 @@ class EnsembleClassifierImpl : public ClassifierImpl {
   std::string head_prefix() const override;
   torch::Tensor forward_features(torch::Tensor x) override;
   size_t size() const { return members_.size(); }
+  ClassifierImpl& member(size_t i) const { return *members_.at(i); }
 
  private:
   std::vector<ClassifierPtr> members_;
