@@ -88,15 +88,9 @@ EvalSet resolve_eval_set(const ClassifierHeader& model, const EvalSetRequest& re
              "the model file records no training config: pass --config or --data");
     const nlohmann::json& c = model.training.at("config");
     spec = DatasetSpec::from_json(c.at("data").at("spec"));
-    const auto& s = c.at("data").at("split");
-    split.train = s.at("train");
-    split.val = s.at("val");
-    split.test = s.at("test");
-    split.seed = s.at("seed");
-    split.train_subset = s.value("train_subset", 1.0);
-    split.subset_seed = s.value("subset_seed", uint64_t{1});
-    split.group_by = s.value("group_by", "");
     source = "the model's training config";
+    // Read as a config's split is, so that every key (and its default) is read one way.
+    split = SplitConfig::from_config(ConfigNode(c.at("data").at("split"), source, "data.split"));
   }
   out.data = load_samples(spec);
   HP_CHECK(out.data.class_names == model.classes, InputError, "the classes of ", source,
