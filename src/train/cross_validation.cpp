@@ -113,6 +113,8 @@ FoldResult run_fold(const TrainConfig& config, const CvOptions& options, const F
   run.device = options.device;
   run.resume = options.resume && fs::exists(dir / "checkpoint.pt");
   run.split = fold_split(plan, labels, val_groups, config, options.seed);
+  run.split_origin =
+      "cross-validation fold " + std::to_string(plan.replication + 1) + "." + std::to_string(plan.fold + 1);
   const TrainResult trained = train_classifier(config, run);
 
   LoadedClassifier best = load_classifier(trained.best_model, options.device);

@@ -86,6 +86,11 @@ EvalSet resolve_eval_set(const ClassifierHeader& model, const EvalSetRequest& re
   } else {
     HP_CHECK(model.training.contains("config"), InputError,
              "the model file records no training config: pass --config or --data");
+    // A fold model's parts are not its config's split: rebuilding that would silently pick other images.
+    HP_CHECK(!model.training.contains("split_origin") || request.split == "all", InputError,
+             "the model was trained on the parts of ", model.training.value("split_origin", std::string()),
+             " (listed in split.csv of its run folder), not on its config's split, so --split ", request.split,
+             " cannot be rebuilt from it: evaluate it with --data FOLDER or --split all");
     const nlohmann::json& c = model.training.at("config");
     spec = DatasetSpec::from_json(c.at("data").at("spec"));
     source = "the model's training config";

@@ -363,6 +363,8 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
     header.training = {{"config", config_json}, {"epoch", epoch + 1}, {"seed", config.seed},
                        {"train_images", split.train.size()}, {"val_images", split.val.size()},
                        {"test_images", split.test.size()}};
+    if (options.split)
+      header.training["split_origin"] = options.split_origin.empty() ? "a given split" : options.split_origin;
     header.metrics = metrics;
     loop.end_epoch(epoch, value, record.to_json(), header.to_json(), config.early_stop_patience, config.monitor);
     if (writes_files) write_history(dir, records(state.history), config.monitor);

@@ -10,7 +10,9 @@
 
 #include "hemapath/core/error.h"
 #include "hemapath/io/csv.h"
+#include "hemapath/models/model_file.h"
 #include "hemapath/train/cross_validation.h"
+#include "hemapath/train/eval_set.h"
 #include "test_support.h"
 
 namespace hemapath {
@@ -60,6 +62,21 @@ TEST(CrossValidation, KFoldTestsEveryImageOnceAndSummarisesTheFolds) {
   for (const char* file : {"folds.csv", "summary.json", "summary.md"})
     EXPECT_TRUE(std::filesystem::exists(dir.path() / "cv" / file)) << file;
   EXPECT_NE(cv_markdown(result).find("| mean +- std |"), std::string::npos);
+
+  // A fold model's parts are not its config's split: eval --split from the stored config is refused.
+  const std::string fold_file_path = (dir.path() / "cv" / "fold_1_2" / "best.hpm").string();
+  const ClassifierHeader fold_model = ClassifierHeader::from_json(read_model_header(fold_file_path), fold_file_path);
+  EXPECT_EQ(fold_model.training.at("split_origin"), "cross-validation fold 1.2");
+  EvalSetRequest request;
+  request.split = "test";
+  try {
+    resolve_eval_set(fold_model, request);
+    FAIL() << "expected an error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("cross-validation fold 1.2"), std::string::npos) << e.what();
+  }
+  request.split = "all";
+  EXPECT_EQ(resolve_eval_set(fold_model, request).indices.size(), 16u);
 
   // A second run into the same folder is refused; --resume reuses the finished folds as they are.
   EXPECT_THROW(run_cross_validation(config, options), InputError);

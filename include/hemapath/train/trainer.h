@@ -28,6 +28,9 @@ struct TrainRunOptions {
   /// Parts to use instead of the config's split (cross-validation folds); indices into the
   /// config's samples.
   std::optional<SplitIndices> split;
+  /// What made `split` (e.g. "cross-validation fold 1.2"); the model files record it, so that
+  /// a later `eval --split` does not rebuild the config's split in its place.
+  std::string split_origin;
   /// A data-parallel run (train/distributed.h): this process trains its rank's part of every
   /// batch and validates its share of the validation images; figures are summed over the
   /// ranks, and only rank 0 writes the run folder. nullptr: one process.
