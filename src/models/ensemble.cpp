@@ -69,6 +69,8 @@ void check_same_task(const ClassifierHeader& first, const std::string& first_pat
 // have been given the labels as runs/x/labels.csv, another as /home/lab/project/runs/x/labels.csv.
 // Null when the member records no config.
 nlohmann::json training_data(const ClassifierHeader& h) {
+  // A cross-validation fold trained on its own parts, not on its config's split.
+  if (h.training.is_object() && h.training.contains("split_origin")) return nullptr;
   const nlohmann::json* config =
       h.training.is_object() && h.training.contains("config") ? &h.training["config"] : nullptr;
   if (!config || !config->is_object() || !config->contains("data")) return nullptr;

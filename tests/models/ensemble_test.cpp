@@ -30,7 +30,8 @@ ClassifierHeader member_header(std::vector<std::string> classes = {"a", "b", "c"
 // defaults so that eval-mode outputs depend on them too, and its head scaled up so that
 // members of different seeds disagree clearly (fresh heads give near-uniform probabilities).
 std::string save_member(const test::ScratchDir& dir, const std::string& name, uint64_t seed,
-                        ClassifierHeader h = member_header(), int split_seed = 1) {
+                        ClassifierHeader h = member_header(), int split_seed = 1,
+                        const std::string& split_origin = "") {
   torch::manual_seed(seed);
   ClassifierPtr model = create_classifier(h.arch, h.options);
   model->train();
@@ -47,6 +48,7 @@ std::string save_member(const test::ScratchDir& dir, const std::string& name, ui
   config["data"]["split_seed"] = split_seed;
   config["data"]["spec"]["labels"] = labels;
   h.training = {{"seed", seed}, {"epoch", 3}, {"config", config}};
+  if (!split_origin.empty()) h.training["split_origin"] = split_origin;
   h.metrics = {{"val", {{"accuracy", 0.5}}}};
   const std::string path = dir / name;
   save_model_file(path, h.to_json(), *model);
@@ -135,6 +137,11 @@ TEST(Ensemble, IsNotAMemberOrAStartingPointItself) {
   const std::string other_split = save_member(dir, "c.hpm", 3, member_header(), 2);
   save_ensemble_file({a, other_split}, dir / "ac.hpm", WeightPrecision::float32);
   EXPECT_FALSE(read_model_header(dir / "ac.hpm")["training"].contains("config"));
+  // Cross-validation folds share a config but each trained on its own parts: none is the ensemble's.
+  const std::string fold_a = save_member(dir, "fold_a.hpm", 1, member_header(), 1, "cross-validation fold 1.1");
+  const std::string fold_b = save_member(dir, "fold_b.hpm", 2, member_header(), 1, "cross-validation fold 1.2");
+  save_ensemble_file({fold_a, fold_b}, dir / "folds.hpm", WeightPrecision::float32);
+  EXPECT_FALSE(read_model_header(dir / "folds.hpm")["training"].contains("config"));
 
   ClassifierPtr fresh = create_classifier("separable_cnn", member_header().options);
   try {
