@@ -72,6 +72,18 @@ class ScratchDir {
 
 inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+/// The message of the E that `action` throws; a test failure and "" when it throws none.
+template <class E, class Action>
+std::string error_of(Action&& action) {
+  try {
+    action();
+  } catch (const E& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected an exception";
+  return "";
+}
+
 /// A whole file as text ("" when it cannot be read).
 inline std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

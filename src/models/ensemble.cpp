@@ -95,13 +95,14 @@ ClassifierHeader save_ensemble_file(const std::vector<std::string>& members, con
     for (size_t j = 0; j < i; ++j)
       HP_CHECK(!fs::exists(member) || !fs::equivalent(member, members[j]), InputError, "ensemble: '", member,
                "' is listed twice");
+    // The ensemble's header could not say so, and calibrating it would correct twice. Checked on
+    // the header alone, before the weights are read.
+    HP_CHECK(!read_model_header(member).contains("calibration"), InputError, "ensemble: '", member,
+             "' carries a prior correction: join the uncorrected files, then calibrate the ensemble");
     loaded.push_back(load_classifier(member, c10::kCPU));
     const ClassifierHeader& h = loaded.back().header;
     HP_CHECK(h.arch != kEnsembleArch, InputError, "ensemble: '", member,
              "' is already an ensemble: list its member files instead");
-    // The ensemble's header could not say so, and calibrating it would correct twice.
-    HP_CHECK(!read_model_header(member).contains("calibration"), InputError, "ensemble: '", member,
-             "' carries a prior correction: join the uncorrected files, then calibrate the ensemble");
     check_same_task(loaded.front().header, members.front(), h, member);
   }
   ClassifierHeader header = loaded.front().header;

@@ -69,12 +69,8 @@ TEST(CrossValidation, KFoldTestsEveryImageOnceAndSummarisesTheFolds) {
   EXPECT_EQ(fold_model.training.at("split_origin"), "cross-validation fold 1.2");
   EvalSetRequest request;
   request.split = "test";
-  try {
-    resolve_eval_set(fold_model, request);
-    FAIL() << "expected an error";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("cross-validation fold 1.2"), std::string::npos) << e.what();
-  }
+  const std::string fold_error = test::error_of<InputError>([&] { resolve_eval_set(fold_model, request); });
+  EXPECT_TRUE(test::contains(fold_error, "cross-validation fold 1.2")) << fold_error;
   request.split = "all";
   EXPECT_EQ(resolve_eval_set(fold_model, request).indices.size(), 16u);
 
@@ -92,12 +88,8 @@ TEST(CrossValidation, KFoldTestsEveryImageOnceAndSummarisesTheFolds) {
   // Folds made with another config are not reused.
   TrainConfig other = config;
   other.epochs = 2;
-  try {
-    run_cross_validation(other, options);
-    FAIL() << "expected an error";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("settings differ"), std::string::npos) << e.what();
-  }
+  const std::string error = test::error_of<InputError>([&] { run_cross_validation(other, options); });
+  EXPECT_TRUE(test::contains(error, "settings differ")) << error;
 }
 
 TEST(CrossValidation, RefusesATrainSubsetItWouldIgnore) {
@@ -141,12 +133,8 @@ TEST(CrossValidation, GroupsNeverSitOnBothSides) {
 
   options.out_dir = dir / "cv_bad";
   options.group_by = "column:patient";
-  try {
-    run_cross_validation(config, options);
-    FAIL() << "expected an error";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("no column 'patient'"), std::string::npos) << e.what();
-  }
+  const std::string error = test::error_of<InputError>([&] { run_cross_validation(config, options); });
+  EXPECT_TRUE(test::contains(error, "no column 'patient'")) << error;
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "cv_bad"));
 }
 
