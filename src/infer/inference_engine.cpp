@@ -104,29 +104,35 @@ struct CompiledShape {
 struct Step {
   CompiledShape shape;
   torch::Tensor output;
-  bool timed = false;  // a candidate layout of "auto" being timed
+  bool timed = false;  // a candidate layout of "auto" taking its turn
 };
 
 // The layouts "auto" chooses between. Which is faster depends on the network (oneDNN's blocked
 // layout for plain ResNets, channels-last for depthwise convolutions and for U-Nets' upsampling
-// and concatenation), so it is measured, not guessed: each is compiled on one batch of the first
-// compiled shape and timed on the next kTimedRuns batches, keeping its fastest. Those batches
-// are run anyway, so choosing costs only the compiling and each candidate's check. Three: a
-// candidate's first run after compiling is often slow (memory faulted in again, a slide's
-// reader filling its queue); with two, bench/run's slide once kept channels-last though its
-// tiles run 25% faster in oneDNN's layout.
+// and concatenation), so it is measured, not guessed: each is compiled (and checked) on one
+// batch of the first compiled shape, then the candidates take turns on the shape's next
+// batches, kTimedRuns each, and the one with the fastest run is kept, with no compiling again.
+// Taking turns puts both under the same load: timed one after the other, a burst of other work
+// on a shared machine made a slide keep channels-last (0.333 against 0.341 s) though its tiles
+// run 25% faster in oneDNN's layout, and the plan cache kept that choice for later slides.
+// The batches are run anyway, so choosing costs the compiling, the checks and the slower
+// layout's turns.
 const std::vector<std::string> kAutoLayouts{"channels_last", "mkldnn"};
 constexpr int kTimedRuns = 3;
 
+struct Candidate {
+  CompiledShape shape;
+  int timed = 0;
+  double seconds = 0;  // its fastest run
+};
+
 struct LayoutTrial {
   std::vector<int64_t> key;
-  size_t next = 0;      // index of the next layout in kAutoLayouts to compile
-  std::string current;  // the layout being timed ("" while none is)
-  int timed = 0;
-  double seconds = 0;  // the current layout's fastest run
-  std::string best;
-  double best_seconds = 0;
-  std::string timings;  // "layout seconds, ..." for the plan cache's readers
+  size_t next = 0;                    // index of the next layout in kAutoLayouts to compile
+  std::vector<Candidate> candidates;  // the layouts compiled that reproduce the module
+  size_t turn = 0;                    // counts the turns handed out
+
+  bool compiling() const { return next < kAutoLayouts.size(); }
 };
 
 // What the speed of each layout depends on, in one string: the network's parameters and
@@ -250,15 +256,15 @@ struct InferenceEngine::Impl {
     return {"eager", nullptr};
   }
 
-  // The next candidate layout of the trial, compiled on `input`; the module itself when it
-  // does not reproduce the module (the batch after tries the next layout).
+  // The trial's next candidate layout, compiled on `input` and kept in the trial when it
+  // reproduces the module. With fewer than two candidates once all are compiled there is
+  // nothing to time: the trial ends.
   CompiledShape compile_candidate(const torch::Tensor& input, torch::Tensor& output) const {
     const std::string layout = kAutoLayouts[trial->next++];
     std::optional<CompiledShape> shape = compile_checked(input, layout, output);
-    if (!shape) return {"eager", nullptr};
-    trial->current = layout;
-    trial->timed = 0;
-    return *shape;
+    if (shape) trial->candidates.push_back({*shape});
+    if (!trial->compiling() && trial->candidates.size() < 2) decide(true);
+    return shape ? *shape : CompiledShape{"eager", nullptr};
   }
 
   // How this batch runs. A shape's first kEagerRunsBeforeCompiling batches run the module
@@ -266,9 +272,13 @@ struct InferenceEngine::Impl {
   // shape's later batches. Compiled shapes are kept, the oldest dropped beyond kMaxShapes.
   Step step(const std::vector<int64_t>& key, const torch::Tensor& x) const {
     std::lock_guard<std::mutex> lock(mutex);
-    auto found = compiled.find(key);
-    if (found != compiled.end()) return {found->second, {}, trial && trial->key == key && !trial->current.empty()};
     const bool trial_shape = trial && trial->key == key;
+    if (trial_shape && !trial->compiling()) {
+      const Candidate& turn = trial->candidates[trial->turn++ % trial->candidates.size()];
+      return {turn.shape, {}, true};
+    }
+    auto found = compiled.find(key);
+    if (found != compiled.end()) return {found->second, {}, false};
     int& runs = eager_runs[key];
     // Another shape waits for "auto" to decide on the first, but not for ever: that shape
     // may not come again.
@@ -292,51 +302,53 @@ struct InferenceEngine::Impl {
       else
         trial.emplace().key = key;
     }
-    if (trial && trial->next == kAutoLayouts.size()) decide(true);  // the last layout failed its check
-    s.shape = trial ? compile_candidate(input, s.output) : compile_for_plan(input, s.output);
+    const bool candidate = trial.has_value();
+    s.shape = candidate ? compile_candidate(input, s.output) : compile_for_plan(input, s.output);
     release_free_memory();  // what compiling and checking left free
     if (s.shape.function) last_graph = s.shape.function->graph();
-    if (s.shape.function || !trial) {
-      compiled.emplace(key, s.shape);
-      compile_order.push_back(key);
-    }
+    if (!candidate) keep(key, s.shape);
     return s;
   }
 
-  // A timed run of the trial's current layout. After kTimedRuns the next layout is compiled
-  // on the shape's next batch; after the last layout's, the trial decides.
-  void timed(const std::vector<int64_t>& key, double seconds) const {
+  void keep(const std::vector<int64_t>& key, const CompiledShape& shape) const {
+    compiled.emplace(key, shape);
+    compile_order.push_back(key);
+  }
+
+  // A candidate's timed turn. Once every candidate has had kTimedRuns, the trial decides.
+  void timed(const std::vector<int64_t>& key, const std::string& layout, double seconds) const {
     std::lock_guard<std::mutex> lock(mutex);
-    if (!trial || trial->key != key || trial->current.empty()) return;
-    trial->seconds = trial->timed++ == 0 ? seconds : std::min(trial->seconds, seconds);
-    if (trial->timed < kTimedRuns) return;
-    logger("infer")->debug("inference plan {} on input {}: {:.4f} s", trial->current, c10::str(c10::IntArrayRef(key)),
-                           trial->seconds);
-    trial->timings +=
-        (trial->timings.empty() ? "" : ", ") + trial->current + " " + std::to_string(trial->seconds) + " s";
-    if (trial->best.empty() || trial->seconds < trial->best_seconds)
-      trial->best = trial->current, trial->best_seconds = trial->seconds;
-    if (trial->next == kAutoLayouts.size()) return decide(true);
-    trial->current.clear();
-    forget(key);  // one candidate at a time: the next batch compiles the next layout
+    if (!trial || trial->key != key) return;
+    bool all_timed = true;
+    for (Candidate& c : trial->candidates) {
+      if (c.shape.plan == layout) c.seconds = c.timed++ == 0 ? seconds : std::min(c.seconds, seconds);
+      all_timed = all_timed && c.timed >= kTimedRuns;
+    }
+    if (all_timed) decide(true);
   }
 
-  // Ends the trial: the fastest layout timed becomes the plan (else the one being timed, else
-  // the default layout). The shape's next batch compiles it, unless it is the one in place.
-  // A choice made after every layout was timed or failed its check (`complete`) is remembered.
+  // Ends the trial: the candidate with the fastest run becomes the plan, and its graph serves
+  // the shape from now on (else the first candidate compiled, else the default layout, which
+  // the shape's next batch compiles). The other candidates' graphs are dropped. A choice made
+  // once every layout was timed or failed its check (`complete`) is remembered.
   void decide(bool complete) const {
-    plan = !trial->best.empty() ? trial->best : !trial->current.empty() ? trial->current : "frozen";
-    if (complete && !trial->best.empty())
+    const Candidate* best = nullptr;
+    std::string timings;
+    for (const Candidate& c : trial->candidates) {
+      if (c.timed == 0) continue;
+      timings += (timings.empty() ? "" : ", ") + c.shape.plan + " " + std::to_string(c.seconds) + " s";
+      if (!best || c.seconds < best->seconds) best = &c;
+    }
+    if (!best && !trial->candidates.empty()) best = &trial->candidates.front();
+    const std::string input = c10::str(c10::IntArrayRef(trial->key));
+    plan = best ? best->shape.plan : "frozen";
+    logger("infer")->debug("inference plan {} on input {} ({})", plan, input, timings.empty() ? "untimed" : timings);
+    if (complete && best)
       plan_cache.store(cache_key(trial->key), plan,
-                       "input " + c10::str(c10::IntArrayRef(trial->key)) + ", " +
-                           std::to_string(at::get_num_threads()) + " threads: " + trial->timings);
-    if (trial->current != plan) forget(trial->key);
+                       "input " + input + ", " + std::to_string(at::get_num_threads()) + " threads: " +
+                           (timings.empty() ? "the only layout that reproduces the network" : timings));
+    if (best) keep(trial->key, best->shape);
     trial.reset();
-  }
-
-  void forget(const std::vector<int64_t>& key) const {
-    compiled.erase(key);
-    compile_order.erase(std::remove(compile_order.begin(), compile_order.end(), key), compile_order.end());
     release_free_memory();
   }
 };
@@ -386,7 +398,8 @@ torch::Tensor InferenceEngine::operator()(const torch::Tensor& input) const {
   if (!out.defined()) {
     const auto start = std::chrono::steady_clock::now();
     out = step.shape.function ? Impl::run(step.shape, x) : e.forward(x);
-    if (step.timed) e.timed(key, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (step.timed)
+      e.timed(key, step.shape.plan, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   return padded != n ? out.narrow(0, 0, n) : out;
 }
@@ -403,7 +416,8 @@ const InferenceOptions& InferenceEngine::options() const { return impl_->options
 
 size_t InferenceEngine::compiled_shapes() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  return impl_->compiled.size();
+  const bool trial_compiled = impl_->trial && !impl_->trial->candidates.empty();
+  return impl_->compiled.size() + (trial_compiled ? 1 : 0);
 }
 
 std::vector<std::string> InferenceEngine::compiled_operators() const {

@@ -117,13 +117,19 @@ TEST(InferenceEngine, FoldsBatchNormAndAutoDecidesOnTheFirstShape) {
   InferenceEngine automatic(resnet, forward_of(resnet));
   warm_up(automatic, first);
   EXPECT_EQ(automatic.plan(), "auto");  // the layouts are tried on the batches that follow
-  // Each of the two layouts is timed on the three batches after the one it is compiled from.
+  // The second layout is compiled on the next batch (the first on warm_up's last), then the
+  // two take turns on the six after.
   int batches = 0;
   while (automatic.plan() == "auto" && batches < 20) automatic(first), ++batches;
   EXPECT_EQ(batches, 7);
   const std::string chosen = automatic.plan();
   EXPECT_TRUE(chosen == "mkldnn" || chosen == "channels_last") << chosen;
-  automatic(first);  // compiled again when the first layout won
+  EXPECT_EQ(automatic.compiled_shapes(), 1u);
+  // The winner's graph, compiled during the trial, runs on: nothing is compiled again, so the
+  // last graph compiled is still oneDNN's (the second candidate) whichever layout won.
+  automatic(first);
+  const std::vector<std::string> last = automatic.compiled_operators();
+  EXPECT_NE(std::find(last.begin(), last.end(), "aten::to_mkldnn"), last.end());
   warm_up(automatic, second);
   automatic(second);
   EXPECT_EQ(automatic.compiled_shapes(), 2u);

@@ -38,8 +38,9 @@ class InferenceEngine {
   /// kEagerRunsBeforeCompiling batches of a shape run the module as it is; the next is
   /// recorded as it runs, and the plan compiled from the recording (checked against that
   /// batch's output) runs the shape's later batches. "auto" decides on its first compiled
-  /// shape: each layout is compiled in turn and timed on the shape's next three batches, and
-  /// the faster is kept (and remembered in options.plan_cache, whose choice a later engine
+  /// shape: each layout is compiled on one of its batches, then the layouts take turns on the
+  /// shape's next batches, three each, and the one with the fastest run is kept (and
+  /// remembered in options.plan_cache, whose choice a later engine
   /// for the same network, shape and machine compiles at once). Until then other shapes run
   /// the module.
   torch::Tensor operator()(const torch::Tensor& input) const;
