@@ -84,7 +84,8 @@ TEST_F(Cli, AutoPlanIsRememberedBetweenRuns) {
   const std::string cache = dir_ / "cache";
   const std::string command = "HEMAPATH_CACHE_DIR=" + cache + " " + HEMAPATH_CLI + " -v predict --model " + model_ +
                               inputs + " --masks " + masks() + " --batch-size 1 --threads 1 --plan auto --out ";
-  const std::regex timed(R"(inference plan (mkldnn|channels_last) on input \[1, 3, 32, 32\]: [0-9.]+ s)");
+  const std::regex timed(
+      R"(inference plan (mkldnn|channels_last) on input \[1, 3, 32, 32\] \(channels_last [0-9.]+ s, mkldnn [0-9.]+ s\))");
   test::CommandResult first = test::run_shell(command + (dir_ / "first.csv"));
   ASSERT_EQ(first.exit_code, 0) << first.output;
   EXPECT_TRUE(std::regex_search(first.output, timed)) << first.output;
