@@ -12,9 +12,12 @@
 #include <string>
 
 #include "hemapath/core/error.h"
+#include "test_support.h"
 
 namespace hemapath {
 namespace {
+
+using test::error_of;
 
 // H and E OD vectors (rows R, G, B) of the reference matrix the common Macenko implementations
 // normalise to (e.g. schaugf/HEnorm_python).
@@ -90,21 +93,6 @@ cv::Mat lab_of(const cv::Mat& rgb) {
   rgb.convertTo(f, CV_32F, 1.0 / 255);
   cv::cvtColor(f, lab, cv::COLOR_RGB2Lab);
   return lab;
-}
-
-// The message of the E thrown by f; a test failure (and "") when f throws nothing or another type.
-template <typename E, typename F>
-std::string error_text(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw another exception type: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "threw nothing";
-  return "";
 }
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -260,7 +248,7 @@ TEST(StainNormalization, BadJsonNamesTheSourceAndTheField) {
   const StainNormalizer macenko = StainNormalizer::fit("macenko", synthesise(reference_stains(), 41).rgb);
   const nlohmann::json good = macenko.to_json();
   auto config_error = [](const nlohmann::json& j) {
-    return error_text<ConfigError>([&] { StainNormalizer::from_json(j, "norm.json"); });
+    return error_of<ConfigError>([&] { StainNormalizer::from_json(j, "norm.json"); });
   };
 
   std::string m = config_error(nlohmann::json::array({1, 2}));
@@ -320,17 +308,17 @@ TEST(StainNormalization, BadJsonNamesTheSourceAndTheField) {
   // Files: missing, not JSON, and a bad field all name the file.
   TempDir dir;
   const std::string missing = dir / "missing.json";
-  m = error_text<InputError>([&] { StainNormalizer::load(missing); });
+  m = error_of<InputError>([&] { StainNormalizer::load(missing); });
   EXPECT_TRUE(has(m, missing) && has(m, "cannot be opened")) << m;
 
   const std::string broken = dir / "broken.json";
   std::ofstream(broken) << "{\"method\": \"macenko\",";
-  m = error_text<InputError>([&] { StainNormalizer::load(broken); });
+  m = error_of<InputError>([&] { StainNormalizer::load(broken); });
   EXPECT_TRUE(has(m, broken) && has(m, "not valid JSON")) << m;
 
   const std::string bad = dir / "bad.json";
   std::ofstream(bad) << R"({"method": "reinhard", "lab_mean": [60, 20, -5]})";
-  m = error_text<ConfigError>([&] { StainNormalizer::load(bad); });
+  m = error_of<ConfigError>([&] { StainNormalizer::load(bad); });
   EXPECT_TRUE(has(m, bad) && has(m, "'lab_std'") && has(m, "missing")) << m;
 }
 
@@ -339,22 +327,22 @@ TEST(StainNormalization, BadInputsAreInputErrors) {
   const StainNormalizer macenko = StainNormalizer::fit("macenko", tissue);
   const StainNormalizer reinhard = StainNormalizer::fit("reinhard", tissue);
 
-  std::string m = error_text<InputError>([] { StainNormalizer::fit("reinhard", cv::Mat()); });
+  std::string m = error_of<InputError>([] { StainNormalizer::fit("reinhard", cv::Mat()); });
   EXPECT_TRUE(has(m, "empty")) << m;
-  m = error_text<InputError>([] { StainNormalizer::fit("macenko", cv::Mat(8, 8, CV_8UC1, cv::Scalar(100))); });
+  m = error_of<InputError>([] { StainNormalizer::fit("macenko", cv::Mat(8, 8, CV_8UC1, cv::Scalar(100))); });
   EXPECT_TRUE(has(m, "CV_8UC1") && has(m, "CV_8UC3")) << m;
-  m = error_text<InputError>([&] { reinhard.apply(cv::Mat()); });
+  m = error_of<InputError>([&] { reinhard.apply(cv::Mat()); });
   EXPECT_TRUE(has(m, "empty")) << m;
-  m = error_text<InputError>([&] { macenko.apply(cv::Mat(8, 8, CV_32FC3)); });
+  m = error_of<InputError>([&] { macenko.apply(cv::Mat(8, 8, CV_32FC3)); });
   EXPECT_TRUE(has(m, "CV_32FC3") && has(m, "CV_8UC3")) << m;
-  m = error_text<InputError>([] { estimate_macenko_stains(cv::Mat(8, 8, CV_8UC4)); });
+  m = error_of<InputError>([] { estimate_macenko_stains(cv::Mat(8, 8, CV_8UC4)); });
   EXPECT_TRUE(has(m, "CV_8UC3")) << m;
 
   // An all-white reference has no stain to learn.
   const cv::Mat white(64, 64, CV_8UC3, cv::Scalar(255, 255, 255));
-  m = error_text<InputError>([&] { StainNormalizer::fit("macenko", white); });
+  m = error_of<InputError>([&] { StainNormalizer::fit("macenko", white); });
   EXPECT_TRUE(has(m, "reference") && has(m, "0 tissue pixels") && has(m, "at least 100")) << m;
-  m = error_text<InputError>([&] { estimate_macenko_stains(white); });
+  m = error_of<InputError>([&] { estimate_macenko_stains(white); });
   EXPECT_TRUE(has(m, "0 tissue pixels")) << m;
 
   // At apply time an essentially blank image is returned unchanged...
@@ -363,20 +351,20 @@ TEST(StainNormalization, BadInputsAreInputErrors) {
   EXPECT_EQ(cv::norm(macenko.apply(blank), blank, cv::NORM_INF), 0);
   // ...but pale staining with too little tissue to estimate from is an error, not a guess.
   const cv::Mat pale(64, 64, CV_8UC3, cv::Scalar(230, 150, 200));
-  m = error_text<InputError>([&] { macenko.apply(pale); });
+  m = error_of<InputError>([&] { macenko.apply(pale); });
   EXPECT_TRUE(has(m, "0 tissue pixels") && has(m, "background")) << m;
   // Tissue of one colour cannot be split into two stains.
   const cv::Mat grey(64, 64, CV_8UC3, cv::Scalar(100, 100, 100));
-  m = error_text<InputError>([&] { macenko.apply(grey); });
+  m = error_of<InputError>([&] { macenko.apply(grey); });
   EXPECT_TRUE(has(m, "single stain colour")) << m;
 
-  m = error_text<ConfigError>([&] { StainNormalizer::fit("vahadane", tissue); });
+  m = error_of<ConfigError>([&] { StainNormalizer::fit("vahadane", tissue); });
   EXPECT_TRUE(has(m, "vahadane") && has(m, "reinhard or macenko")) << m;
   MacenkoOptions options;
   options.alpha = 60;
-  m = error_text<ConfigError>([&] { StainNormalizer::fit("macenko", tissue, options); });
+  m = error_of<ConfigError>([&] { StainNormalizer::fit("macenko", tissue, options); });
   EXPECT_TRUE(has(m, "'alpha'")) << m;
-  m = error_text<ConfigError>([] { StainNormalizer().apply(cv::Mat(4, 4, CV_8UC3)); });
+  m = error_of<ConfigError>([] { StainNormalizer().apply(cv::Mat(4, 4, CV_8UC3)); });
   EXPECT_TRUE(has(m, "fit or load")) << m;
 }
 

@@ -25,6 +25,7 @@ namespace hemapath {
 namespace {
 
 using test::contains;
+using test::error_of;
 
 SegmenterOptions seg_options(int64_t classes, nlohmann::json extra = nlohmann::json::object()) {
   SegmenterOptions options;
@@ -37,18 +38,6 @@ ClassifierPtr classifier(const std::string& arch, int64_t classes = 2) {
   ClassifierOptions options;
   options.num_classes = classes;
   return create_classifier(arch, options);
-}
-
-// The message of the `Expected` error thrown by `make`, or "" when none (a test failure).
-template <typename Expected, typename Make>
-std::string error_of(Make make) {
-  try {
-    make();
-  } catch (const Expected& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return "";
 }
 
 class SegmenterTest : public ::testing::Test {
