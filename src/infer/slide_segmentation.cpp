@@ -37,10 +37,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 // The settings a run is made of once defaults are resolved; a resumed run must match them.
 struct RunSettings {
   double slide_mpp = 0, mpp = 0;

@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "hemapath/core/error.h"
+#include "hemapath/core/progress.h"
 #include "hemapath/data/segmentation_dataset.h"
 #include "hemapath/image/cell_crop.h"
 #include "hemapath/infer/predictor.h"
@@ -30,10 +31,6 @@ struct SmearAnalyzer::Models {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 // Gives each cell its class and probabilities from rows of `probabilities` [N, C].
 void assign_classes(std::vector<SmearCell>& cells, const torch::Tensor& probabilities) {
   auto p = probabilities.accessor<float, 2>();

@@ -7,6 +7,7 @@
 
 #include "hemapath/core/atomic_file.h"
 #include "hemapath/core/error.h"
+#include "hemapath/core/json_number.h"
 #include "hemapath/io/image_io.h"
 
 namespace hemapath {
@@ -68,8 +69,7 @@ nlohmann::json instances_geojson(const cv::Mat& labels, const std::vector<Instan
                                   : nlohmann::json{{"type", "MultiPolygon"}, {"coordinates", polygons}};
     const auto colour = legend.colour(r.class_index);
     nlohmann::json measurements = nlohmann::json::object();
-    for (const auto& [name, v] : r.values)
-      measurements[name] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+    for (const auto& [name, v] : r.values) measurements[name] = number_or_null(v);
     nlohmann::json properties = {
         {"objectType", options.object_type},
         {"id", r.id},

@@ -8,7 +8,7 @@
 namespace hemapath {
 namespace {
 
-constexpr double kBnEps = 1e-3;
+constexpr double kInceptionBnEps = 1e-3;
 
 // A plain function, unlike BasicConv2d's forwarding constructor, accepts braced {h, w} sizes.
 BasicConv2d basic_conv(int64_t in, int64_t out, torch::ExpandingArray<2> kernel, int64_t stride = 1,
@@ -44,8 +44,7 @@ BasicConv2dImpl::BasicConv2dImpl(int64_t in_channels, int64_t out_channels,
                                     .stride(stride)
                                     .padding(padding)
                                     .bias(false)));
-  bn_ = register_module(
-      "bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(out_channels).eps(kBnEps)));
+  bn_ = register_module("bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(out_channels).eps(kInceptionBnEps)));
 }
 
 torch::Tensor BasicConv2dImpl::forward(torch::Tensor x) {

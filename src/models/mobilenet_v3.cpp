@@ -8,8 +8,8 @@ namespace hemapath {
 namespace {
 
 // MobileNetV3 uses TensorFlow's BatchNorm settings.
-constexpr double kBnEps = 1e-3;
-constexpr double kBnMomentum = 0.01;
+constexpr double kMobileNetBnEps = 1e-3;
+constexpr double kMobileNetBnMomentum = 0.01;
 
 constexpr ActivationKind RE = ActivationKind::kReLU;
 constexpr ActivationKind HS = ActivationKind::kHardswish;
@@ -42,7 +42,7 @@ const std::vector<InvertedResidualConfig>& small_config() {
 }
 
 ConvBnActOptions bn_options(ConvBnActOptions options) {
-  return options.bn_eps(kBnEps).bn_momentum(kBnMomentum);
+  return options.bn_eps(kMobileNetBnEps).bn_momentum(kMobileNetBnMomentum);
 }
 
 }  // namespace

@@ -14,8 +14,8 @@
 namespace hemapath {
 namespace {
 
-using Factory = std::function<SegmenterPtr(const std::string&, const SegmenterOptions&)>;
-using FactoryTable = std::vector<std::pair<std::string, Factory>>;
+using SegmenterFactory = std::function<SegmenterPtr(const std::string&, const SegmenterOptions&)>;
+using SegmenterFactoryTable = std::vector<std::pair<std::string, SegmenterFactory>>;
 
 void check_common(const std::string& arch, const SegmenterOptions& o) {
   HP_CHECK(o.num_classes >= 1, ConfigError, "option 'num_classes' of '", arch, "' is ", o.num_classes,
@@ -77,7 +77,7 @@ int64_t backbone_depth(const std::string& arch, const SegmenterOptions& o) {
 }
 
 // The one place segmenters are registered, in the order `segmenter_names` lists them.
-void register_segmenters(FactoryTable& table) {
+void register_segmenters(SegmenterFactoryTable& table) {
   table.emplace_back("unet", make_unet);
   table.emplace_back("mrn", make_mrn);
   table.emplace_back("fcn_resnet50", [](const std::string& arch, const SegmenterOptions& o) -> SegmenterPtr {
@@ -91,9 +91,9 @@ void register_segmenters(FactoryTable& table) {
   });
 }
 
-const FactoryTable& factories() {
-  static const FactoryTable table = [] {
-    FactoryTable t;
+const SegmenterFactoryTable& segmenter_factories() {
+  static const SegmenterFactoryTable table = [] {
+    SegmenterFactoryTable t;
     register_segmenters(t);
     return t;
   }();
@@ -103,7 +103,7 @@ const FactoryTable& factories() {
 }  // namespace
 
 SegmenterPtr create_segmenter(const std::string& arch, const SegmenterOptions& options) {
-  for (const auto& [name, factory] : factories()) {
+  for (const auto& [name, factory] : segmenter_factories()) {
     if (name == arch) return factory(arch, options);
   }
   std::string valid;
@@ -113,7 +113,7 @@ SegmenterPtr create_segmenter(const std::string& arch, const SegmenterOptions& o
 
 std::vector<std::string> segmenter_names() {
   std::vector<std::string> names;
-  for (const auto& entry : factories()) names.push_back(entry.first);
+  for (const auto& entry : segmenter_factories()) names.push_back(entry.first);
   return names;
 }
 

@@ -14,6 +14,7 @@
 #include "hemapath/core/atomic_file.h"
 #include "hemapath/core/device.h"
 #include "hemapath/core/error.h"
+#include "hemapath/core/json_number.h"
 #include "hemapath/core/log.h"
 #include "hemapath/io/csv.h"
 #include "hemapath/io/plot.h"
@@ -144,10 +145,6 @@ void measure_speed(ClassifierImpl& model, const ComparisonOptions& options, Comp
 
 std::string number_or_empty(double value, int digits) {
   return std::isfinite(value) ? format_number(value, digits) : "";
-}
-
-nlohmann::json number_or_null(double value) {
-  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
 }
 
 // Fixed decimals for the table, so columns line up when read as text.

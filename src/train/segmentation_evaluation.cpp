@@ -4,18 +4,14 @@
 #include <cmath>
 
 #include "hemapath/core/error.h"
+#include "hemapath/core/json_number.h"
+#include "hemapath/core/progress.h"
 #include "hemapath/io/image_io.h"
 
 namespace hemapath {
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 double finite_or_zero(double v) { return std::isfinite(v) ? v : 0; }
-
-nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 // The truth value the figures skip: the unknown pixels of partly labelled masks.
 int ignored_target(const SegmentationDataSpec& spec) { return spec.unlabelled_id ? kUnlabelledTarget : -1; }

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "hemapath/core/error.h"
+#include "hemapath/core/json_number.h"
 
 namespace hemapath {
 namespace {
@@ -48,8 +49,6 @@ std::pair<cv::Mat, cv::Mat> as_label_pair(const cv::Mat& truth, const cv::Mat& p
   pred.convertTo(p, CV_32S);
   return {t, p};
 }
-
-nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 double mean_defined(const std::vector<double>& values) {
   double sum = 0;

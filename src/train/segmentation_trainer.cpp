@@ -28,10 +28,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 std::vector<SegmentationEpochRecord> records(const nlohmann::json& history) {
   std::vector<SegmentationEpochRecord> out;
   for (const auto& r : history) out.push_back(SegmentationEpochRecord::from_json(r));

@@ -46,7 +46,7 @@ bool same_tensors(const torch::OrderedDict<std::string, torch::Tensor>& a,
   return compared > 0;
 }
 
-bool same_weights(const std::string& x, const std::string& y) {
+bool same_segmenter_weights(const std::string& x, const std::string& y) {
   LoadedSegmenter a = load_segmenter(x, torch::kCPU), b = load_segmenter(y, torch::kCPU);
   return same_tensors(a.model->named_parameters(), b.model->named_parameters()) &&
          same_tensors(a.model->named_buffers(), b.model->named_buffers());
@@ -110,13 +110,13 @@ TEST(SegmentationTrainer, ResumeGivesTheWeightsOfAnUninterruptedRun) {
   interrupted.out_dir = dir / "interrupted";
   interrupted.stop_after_epochs = 2;
   EXPECT_FALSE(train_segmenter(config, interrupted).complete);
-  EXPECT_FALSE(same_weights(dir / "whole/last.hpm", dir / "interrupted/last.hpm"));
+  EXPECT_FALSE(same_segmenter_weights(dir / "whole/last.hpm", dir / "interrupted/last.hpm"));
   interrupted.stop_after_epochs = 0;
   interrupted.resume = true;
   const SegmentationTrainResult rest = train_segmenter(config, interrupted);
   EXPECT_TRUE(rest.complete);
   EXPECT_EQ(rest.history.size(), 3u);
-  EXPECT_TRUE(same_weights(dir / "whole/last.hpm", dir / "interrupted/last.hpm")) << "resume diverged";
+  EXPECT_TRUE(same_segmenter_weights(dir / "whole/last.hpm", dir / "interrupted/last.hpm")) << "resume diverged";
 
   // A finished run is not overwritten, nor resumed with other settings.
   EXPECT_THROW(train_segmenter(config, whole), InputError);
@@ -151,7 +151,7 @@ TEST(SegmentationTrainer, EitherMemoryFormatTrainsTheSameWeights) {
   double largest = 0;
   for (const auto& item : a) largest = std::max(largest, (item.value() - b[item.key()]).abs().max().item<double>());
   EXPECT_LT(largest, 1e-3);
-  EXPECT_FALSE(same_weights(dir / "contiguous/last.hpm", dir / "channels_last/last.hpm"))
+  EXPECT_FALSE(same_segmenter_weights(dir / "contiguous/last.hpm", dir / "channels_last/last.hpm"))
       << "the two layouts ran the very same arithmetic: the format was not applied";
 }
 

@@ -21,7 +21,7 @@ std::string tiny_config(const test::ScratchDir& dir, int per_class, const std::s
 }
 
 // Every parameter and buffer of two model files, compared bit for bit.
-bool same_weights(const std::string& a, const std::string& b) {
+bool same_classifier_weights(const std::string& a, const std::string& b) {
   LoadedClassifier x = load_classifier(a, torch::kCPU), y = load_classifier(b, torch::kCPU);
   auto px = x.model->named_parameters(), py = y.model->named_parameters();
   for (const auto& p : px)
@@ -79,27 +79,28 @@ TEST(Trainer, ResumeGivesTheWeightsOfAnUninterruptedRunAndSeedsRepeat) {
   TrainRunOptions again = whole;
   again.out_dir = dir / "again";
   train_classifier(config, again);
-  EXPECT_TRUE(same_weights(dir / "whole/last.hpm", dir / "again/last.hpm")) << "one seed, two runs, other weights";
+  EXPECT_TRUE(same_classifier_weights(dir / "whole/last.hpm", dir / "again/last.hpm"))
+      << "one seed, two runs, other weights";
 
   TrainRunOptions interrupted = whole;
   interrupted.out_dir = dir / "interrupted";
   interrupted.stop_after_epochs = 2;
   TrainResult first = train_classifier(config, interrupted);
   EXPECT_FALSE(first.complete);
-  EXPECT_FALSE(same_weights(dir / "whole/last.hpm", dir / "interrupted/last.hpm"));
+  EXPECT_FALSE(same_classifier_weights(dir / "whole/last.hpm", dir / "interrupted/last.hpm"));
   interrupted.stop_after_epochs = 0;
   interrupted.resume = true;
   TrainResult rest = train_classifier(config, interrupted);
   EXPECT_TRUE(rest.complete);
   EXPECT_EQ(rest.history.size(), 4u);
-  EXPECT_TRUE(same_weights(dir / "whole/last.hpm", dir / "interrupted/last.hpm")) << "resume diverged";
+  EXPECT_TRUE(same_classifier_weights(dir / "whole/last.hpm", dir / "interrupted/last.hpm")) << "resume diverged";
 
   TrainConfig other_seed = config;
   other_seed.seed = 8;
   TrainRunOptions other = whole;
   other.out_dir = dir / "other";
   train_classifier(other_seed, other);
-  EXPECT_FALSE(same_weights(dir / "whole/last.hpm", dir / "other/last.hpm"));
+  EXPECT_FALSE(same_classifier_weights(dir / "whole/last.hpm", dir / "other/last.hpm"));
 }
 
 TEST(Trainer, RefusesToOverwriteARunOrResumeWithAnotherConfig) {

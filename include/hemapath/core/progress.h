@@ -8,6 +8,11 @@
 
 namespace hemapath {
 
+/// Seconds on the steady clock since `start`.
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 class Progress {
  public:
   /// `total` steps of `unit` (e.g. "img"); `total` 0 means unknown.
