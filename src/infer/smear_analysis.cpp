@@ -31,6 +31,7 @@ struct SmearAnalyzer::Models {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
 // Gives each cell its class and probabilities from rows of `probabilities` [N, C].
 void assign_classes(std::vector<SmearCell>& cells, const torch::Tensor& probabilities) {
   auto p = probabilities.accessor<float, 2>();
