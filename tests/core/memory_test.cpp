@@ -3,6 +3,9 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <vector>
+
 #include <torch/torch.h>
 
 #include "hemapath/core/memory.h"
@@ -26,11 +29,17 @@ long faults_of_one_batch() {
 
 TEST(Memory, FreedActivationsAreReusedWithoutFaultingPagesIn) {
   keep_freed_memory_for_reuse();
-  // The heap grows over the first batches (where a freed block lands depends on the small
-  // allocations around it), then batches of one size reuse it.
+  // The heap grows over the first batches, then batches of one size reuse it. Where a freed
+  // block lands depends on the small allocations around it, which other threads of the process
+  // make at times of their own, so a later batch may still find the heap grown once more: the
+  // check is that batches do reuse it, not that every one does. Without the setting every batch
+  // maps its block afresh and faults all 16384 pages in.
   for (int warm_up = 0; warm_up < 3; ++warm_up) faults_of_one_batch();
-  const long again = faults_of_one_batch();
-  EXPECT_LT(again, 1600) << "a second 64 MiB batch faulted " << again << " pages in: its memory was not reused";
+  std::vector<long> faults;
+  for (int batch = 0; batch < 5; ++batch) faults.push_back(faults_of_one_batch());
+  const long fewest = *std::min_element(faults.begin(), faults.end());
+  EXPECT_LT(fewest, 1600) << "each of 5 more 64 MiB batches faulted at least " << fewest
+                          << " pages in: their memory was not reused";
 }
 
 }  // namespace
