@@ -13,6 +13,7 @@
 #include "hemapath/core/atomic_file.h"
 #include "hemapath/core/error.h"
 #include "hemapath/core/log.h"
+#include "hemapath/core/progress.h"
 #include "hemapath/data/split.h"
 #include "hemapath/io/csv.h"
 #include "hemapath/io/plot.h"
@@ -362,7 +363,7 @@ SimulationResult simulate_active_learning(const ActiveConfig& config, const Simu
           }
           std::sort(labelled.begin(), labelled.end());
         }
-        record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - cycle_start).count();
+        record.seconds = seconds_since(cycle_start);
         log->info("{} seed {} cycle {}: {} labelled ({:.1f}% of the pool): test accuracy {:.4f}, macro-F1 {:.4f} ({:.0f} s)",
                   record.arm, seed, cycle, record.labelled, 100 * record.labelled_fraction, record.accuracy,
                   record.macro_f1, record.seconds);
@@ -371,7 +372,7 @@ SimulationResult simulate_active_learning(const ActiveConfig& config, const Simu
       write_records(dir, result.records, selections);
     }
   }
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.seconds = seconds_since(started);
   write_records(dir, result.records, selections);
   write_text_atomic(dir / "summary.json",
                     nlohmann::json{{"pool", result.pool_size},

@@ -49,7 +49,7 @@ Progress::~Progress() {
 void Progress::set_metric(const std::string& name, double value) { metrics_[name] = value; }
 
 double Progress::elapsed_seconds() const {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  return seconds_since(start_);
 }
 
 double Progress::rate() const {

@@ -24,6 +24,7 @@
 #include "hemapath/core/error.h"
 #include "hemapath/core/log.h"
 #include "hemapath/core/memory.h"
+#include "hemapath/core/progress.h"
 #include "hemapath/infer/plan_cache.h"
 
 namespace hemapath {
@@ -399,7 +400,7 @@ torch::Tensor InferenceEngine::operator()(const torch::Tensor& input) const {
     const auto start = std::chrono::steady_clock::now();
     out = step.shape.function ? Impl::run(step.shape, x) : e.forward(x);
     if (step.timed)
-      e.timed(key, step.shape.plan, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      e.timed(key, step.shape.plan, seconds_since(start));
   }
   return padded != n ? out.narrow(0, 0, n) : out;
 }

@@ -232,7 +232,7 @@ PretrainResult pretrain_autoencoder(const PretrainConfig& config, const Pretrain
     }
     write_history(dir, result);
   }
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.seconds = seconds_since(started);
   return result;
 }
 

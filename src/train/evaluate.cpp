@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "hemapath/core/error.h"
+#include "hemapath/core/progress.h"
 #include "hemapath/data/batch_loader.h"
 #include "hemapath/infer/symmetry_averaging.h"
 
@@ -28,7 +29,7 @@ PredictionResult predict_dataset(const TensorFunction& network, const Classifica
   torch::Tensor argmax = result.probabilities.argmax(1);
   auto a = argmax.accessor<int64_t, 1>();
   for (int64_t i = 0; i < a.size(0); ++i) result.predicted.push_back(static_cast<int>(a[i]));
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = seconds_since(start);
   result.images_per_second = result.seconds > 0 ? indices.size() / result.seconds : 0;
   return result;
 }

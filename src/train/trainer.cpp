@@ -125,7 +125,7 @@ PassTotals train_one_pass(ClassifierImpl& model, torch::optim::Optimizer& optimi
     progress.advance(n);
   }
   progress.finish();
-  t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  t.seconds = seconds_since(start);
   if (group) {
     const std::vector<double> sums = group->sum({t.loss_sum, double(t.seen), double(t.correct)});
     t.loss_sum = sums[0];
@@ -354,7 +354,7 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
       metrics["val"] = val.report.to_json();
       metrics["val"]["loss"] = val.loss;
     }
-    record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    record.seconds = seconds_since(epoch_start);
     log->info("epoch {}/{}: lr {:.2e} train loss {:.4f} acc {:.3f} | val loss {:.4f} acc {:.3f} macro-F1 {:.3f} | "
               "{:.1f} img/s train, {:.1f} img/s inference",
               epoch + 1, config.epochs, lr, record.train_loss, record.train_accuracy, record.val_loss,
@@ -379,7 +379,7 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
   result.complete = state.stopped_early || state.next_epoch >= config.epochs;
   result.best_model = loop.best_path().string();
   result.last_model = loop.last_path().string();
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.seconds = seconds_since(started);
   return result;
 }
 

@@ -4,7 +4,6 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <vector>
 
 #include <torch/torch.h>
 
@@ -35,9 +34,8 @@ TEST(Memory, FreedActivationsAreReusedWithoutFaultingPagesIn) {
   // check is that batches do reuse it, not that every one does. Without the setting every batch
   // maps its block afresh and faults all 16384 pages in.
   for (int warm_up = 0; warm_up < 3; ++warm_up) faults_of_one_batch();
-  std::vector<long> faults;
-  for (int batch = 0; batch < 5; ++batch) faults.push_back(faults_of_one_batch());
-  const long fewest = *std::min_element(faults.begin(), faults.end());
+  long fewest = faults_of_one_batch();
+  for (int batch = 1; batch < 5; ++batch) fewest = std::min(fewest, faults_of_one_batch());
   EXPECT_LT(fewest, 1600) << "each of 5 more 64 MiB batches faulted at least " << fewest
                           << " pages in: their memory was not reused";
 }
