@@ -25,10 +25,7 @@ PredictionResult predict_dataset(const TensorFunction& network, const Classifica
       for (int64_t i = 0; i < labels.size(0); ++i) result.labels.push_back(static_cast<int>(labels[i]));
     }
   }
-  result.probabilities = torch::cat(probabilities, 0);
-  torch::Tensor argmax = result.probabilities.argmax(1);
-  auto a = argmax.accessor<int64_t, 1>();
-  for (int64_t i = 0; i < a.size(0); ++i) result.predicted.push_back(static_cast<int>(a[i]));
+  result = with_probabilities(std::move(result), torch::cat(probabilities, 0));
   result.seconds = seconds_since(start);
   result.images_per_second = result.seconds > 0 ? indices.size() / result.seconds : 0;
   return result;
@@ -44,6 +41,13 @@ PredictionResult predict_dataset(ClassifierImpl& model, const ClassificationData
   PredictionResult result = predict_dataset(network, data, indices, batch_size, workers);
   if (was_training) model.train();
   return result;
+}
+
+PredictionResult with_probabilities(PredictionResult predictions, torch::Tensor probabilities) {
+  predictions.probabilities = std::move(probabilities);
+  const torch::Tensor argmax = predictions.probabilities.argmax(1).to(torch::kInt).contiguous();
+  predictions.predicted.assign(argmax.data_ptr<int>(), argmax.data_ptr<int>() + argmax.numel());
+  return predictions;
 }
 
 EvalResult score_predictions(PredictionResult predictions, const std::vector<std::string>& class_names) {

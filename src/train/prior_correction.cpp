@@ -32,11 +32,8 @@ std::vector<PriorCorrectionTrial> try_prior_corrections(const PredictionResult& 
                                                         const std::vector<double>& taus) {
   std::vector<PriorCorrectionTrial> trials;
   for (double tau : taus) {
-    PredictionResult corrected = predictions;
-    corrected.probabilities = corrected_probabilities(predictions.probabilities, prior, tau);
-    const torch::Tensor argmax = corrected.probabilities.argmax(1).to(torch::kInt);
-    corrected.predicted.assign(argmax.data_ptr<int>(), argmax.data_ptr<int>() + argmax.numel());
-    const EvalResult scored = score_predictions(std::move(corrected), class_names);
+    const EvalResult scored = score_predictions(
+        with_probabilities(predictions, corrected_probabilities(predictions.probabilities, prior, tau)), class_names);
     trials.push_back({tau, scored.report.accuracy, scored.report.macro_f1, scored.loss});
   }
   return trials;

@@ -20,6 +20,10 @@ struct PredictionResult {
   double images_per_second = 0;
 };
 
+/// `predictions` with new `probabilities` [N, C] (e.g. corrected or adapted ones) and each
+/// sample's predicted class recomputed from them.
+PredictionResult with_probabilities(PredictionResult predictions, torch::Tensor probabilities);
+
 /// Runs `network` (logits of a batch, on any device) in inference mode over `indices` of
 /// `data`, batches prepared by `workers` background threads while the network computes.
 PredictionResult predict_dataset(const TensorFunction& network, const ClassificationDataset& data,
