@@ -36,8 +36,6 @@ struct AnalyzeCommand {
   double white_overlap = 0.3;
   double red_scale = 1;
   int red_symmetries = SmearOptions{}.red_symmetries;
-  bool no_red_prior_adaptation = false;
-  double red_prior_weight = SmearOptions{}.red_prior_weight;
   ComputeFlags compute;
   std::string list, shard;
 };
@@ -225,8 +223,6 @@ void run_analyze(const AnalyzeCommand& cmd, const GlobalOptions& global) {
   options.white_overlap = cmd.white_overlap;
   options.red_scale = cmd.red_scale;
   options.red_symmetries = cmd.red_symmetries;
-  options.red_prior_adaptation = !cmd.no_red_prior_adaptation;
-  options.red_prior_weight = cmd.red_prior_weight;
   const SmearAnalyzer analyzer(cmd.models, options);
   const SmearClasses classes{analyzer.classes(CellKind::red), analyzer.classes(CellKind::white)};
   Scoring scoring(cmd, classes);
@@ -347,13 +343,6 @@ void setup_analyze(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--wbc-masks", cmd->wbc_masks,
                   "Score white-cell detection against <image stem>.png masks (non-zero = the white cell)");
   add_symmetry_flag(*sub, cmd->red_symmetries, "--red-symmetries");
-  auto* weight = sub->add_option("--red-prior-weight", cmd->red_prior_weight,
-                                 "Weight of the red-cell classifier's training class shares against a smear's own "
-                                 "cells when its probabilities are adapted to the smear's shares, in cells")
-                     ->check(CLI::NonNegativeNumber);
-  sub->add_flag("--no-red-prior-adaptation", cmd->no_red_prior_adaptation,
-                "Classify each red cell on its own, not adapted to its smear's class shares")
-      ->excludes(weight);
   add_compute_flags(*sub, cmd->compute, true);
   add_inference_flags(*sub, cmd->compute);
   sub->callback([cmd, &global] { run_analyze(*cmd, global); });

@@ -3,14 +3,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <set>
 
 #include "commands.h"
 #include "hemapath/core/atomic_file.h"
 #include "hemapath/core/device.h"
 #include "hemapath/data/classification_dataset.h"
-#include "hemapath/data/grouped_folds.h"
-#include "hemapath/infer/prior_adaptation.h"
 #include "hemapath/infer/predictor.h"
 #include "hemapath/io/csv.h"
 #include "hemapath/models/model_file.h"
@@ -30,24 +27,7 @@ struct EvalCommand {
   std::string out;
   CellFlags cells;
   int symmetries = 1;
-  std::string adapt_by;  ///< groups whose class shares the probabilities are adapted to; empty: none
-  double prior_weight = kDefaultPriorWeight;
 };
-
-// The predictions adapted to each group's class shares (infer/prior_adaptation.h).
-PredictionResult adapted_to_groups(PredictionResult predictions, const EvalSet& set, const ClassifierHeader& model,
-                                   const EvalCommand& cmd) {
-  HP_CHECK(!model.class_prior.empty(), InputError, "--adapt-priors-by: '", cmd.model,
-           "' records no training class shares; adapt the output of a classifier corrected by `hemapath calibrate`");
-  std::vector<Sample> evaluated;
-  for (size_t i : set.indices) evaluated.push_back(set.data.samples[i]);
-  const std::vector<std::string> groups = sample_groups(set.spec, evaluated, cmd.adapt_by, "--adapt-priors-by");
-  const size_t group_count = std::set<std::string>(groups.begin(), groups.end()).size();
-  std::printf("class shares adapted to each of %zu groups (%s), prior weight %g cells\n", group_count,
-              cmd.adapt_by.c_str(), cmd.prior_weight);
-  torch::Tensor adapted = adapt_by_group(predictions.probabilities, groups, model.class_prior, cmd.prior_weight);
-  return with_probabilities(std::move(predictions), std::move(adapted));
-}
 
 void write_segmentation_report(const std::string& out, const SegmentationEvaluation& e,
                                const std::vector<std::string>& classes, nlohmann::json extra) {
@@ -106,19 +86,14 @@ void run_eval(const EvalCommand& cmd, const GlobalOptions& global) {
   apply_global(global);
   set_threads(cmd.compute.threads);
   const c10::Device device = resolve_device(cmd.compute.device);
-  if (read_model_header(cmd.model).value("task", "") == "segmentation") {
-    HP_CHECK(cmd.adapt_by.empty(), ConfigError, "--adapt-priors-by: '", cmd.model,
-             "' is a segmentation model; class shares are adapted for classifiers");
-    return run_segmentation_eval(cmd, device);
-  }
+  if (read_model_header(cmd.model).value("task", "") == "segmentation") return run_segmentation_eval(cmd, device);
   LoadedClassifier loaded = load_classifier(cmd.model, device);
   EvalSet set = resolve_eval_set(loaded.header, cmd.set);
 
   ClassificationDataset dataset(set.data.samples, loaded.header.inference_data_options());
-  PredictionResult predictions = predict_dataset(*loaded.model, dataset, set.indices, cmd.compute.batch_size, device,
-                                                 cmd.compute.workers, cmd.symmetries);
-  if (!cmd.adapt_by.empty()) predictions = adapted_to_groups(std::move(predictions), set, loaded.header, cmd);
-  EvalResult r = score_predictions(std::move(predictions), loaded.header.classes);
+  EvalResult r = score_predictions(predict_dataset(*loaded.model, dataset, set.indices, cmd.compute.batch_size, device,
+                                                   cmd.compute.workers, cmd.symmetries),
+                                   loaded.header.classes);
 
   std::printf("%s on %s\n", cmd.model.c_str(), set.description.c_str());
   std::printf("accuracy %.4f  balanced accuracy %.4f  macro-F1 %.4f  weighted-F1 %.4f  loss %.4f\n", r.report.accuracy,
@@ -135,8 +110,6 @@ void run_eval(const EvalCommand& cmd, const GlobalOptions& global) {
                             {"loss", r.loss},
                             {"symmetry_views", cmd.symmetries},
                             {"images_per_second", r.predictions.images_per_second}};
-    if (!cmd.adapt_by.empty())
-      extra["prior_adaptation"] = {{"groups", cmd.adapt_by}, {"prior_weight_cells", cmd.prior_weight}};
     write_classification_report(cmd.out, r.report, extra);
     std::vector<Sample> evaluated;
     for (size_t i : set.indices) evaluated.push_back(set.data.samples[i]);
@@ -166,13 +139,6 @@ void setup_eval(CLI::App& app, const GlobalOptions& global) {
                   "report.json, per_image.csv (segmentation)");
   add_cell_flags(*sub, cmd->cells);
   add_symmetry_flag(*sub, cmd->symmetries);
-  sub->add_option("--adapt-priors-by", cmd->adapt_by,
-                  "Adapt a calibrated classifier's probabilities to the class shares of each group of images, "
-                  "estimated from their predictions (e.g. column:source: each smear's crops): column:NAME of the "
-                  "label CSV, or a regex on the file name");
-  sub->add_option("--prior-weight", cmd->prior_weight,
-                  "With --adapt-priors-by: weight of the training shares against a group's own images, in images")
-      ->check(CLI::NonNegativeNumber);
   add_compute_flags(*sub, cmd->compute, true);
   sub->callback([cmd, &global] { run_eval(*cmd, global); });
 }

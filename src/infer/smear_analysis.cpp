@@ -78,14 +78,7 @@ SmearAnalyzer::SmearAnalyzer(const SmearModelPaths& paths, const SmearOptions& o
           SegmentationPredictor(paths.white_segmenter, options.inference),
           ClassifierPredictor(paths.red_classifier, {options.inference, options.batch_size, 1, options.red_symmetries}),
           ClassifierPredictor(paths.white_classifier, {options.inference, options.batch_size, 1})}),
-      options_(options) {
-  HP_CHECK(!options.red_prior_adaptation || !models_->red_classifier.header().class_prior.empty(), ModelFileError,
-           "red-cell classifier '", paths.red_classifier,
-           "' records no training class shares, so its probabilities cannot be adapted to each smear's: correct it "
-           "with `hemapath calibrate`, or turn the adaptation off");
-  HP_CHECK(options.red_prior_weight >= 0, ConfigError, "red-cell prior weight is ", options.red_prior_weight,
-           ": expected a number of cells >= 0");
-}
+      options_(options) {}
 
 SmearAnalyzer::~SmearAnalyzer() = default;
 
@@ -122,11 +115,7 @@ SmearResult SmearAnalyzer::analyze(const cv::Mat& rgb) const {
   std::vector<cv::Mat> crops;
   for (const auto& cell : red)
     crops.push_back(crop_centred(red_input, {cell.measurement.centroid_x * f, cell.measurement.centroid_y * f}, red_side));
-  torch::Tensor red_probabilities = m.red_classifier.classify(crops);
-  if (options_.red_prior_adaptation)
-    red_probabilities =
-        adapt_to_prior(red_probabilities, m.red_classifier.header().class_prior, options_.red_prior_weight);
-  assign_classes(red, red_probabilities);
+  assign_classes(red, m.red_classifier.classify(crops));
   result.seconds.red_classification = seconds_since(start);
 
   start = Clock::now();

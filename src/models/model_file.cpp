@@ -261,14 +261,11 @@ ClassifierHeader ClassifierHeader::from_json(const nlohmann::json& j, const std:
     h.normalization = Normalization::from_json(j.at("normalization"));
     h.training = j.value("training", nlohmann::json::object());
     h.metrics = j.value("metrics", nlohmann::json::object());
-    if (j.contains("calibration")) h.class_prior = j["calibration"].at("class_prior").get<std::vector<double>>();
   } catch (const nlohmann::json::exception& e) {
     throw ModelFileError("model file '" + source + "' has a malformed header: " + e.what());
   }
   HP_CHECK(static_cast<int64_t>(h.classes.size()) == h.options.num_classes, ModelFileError, "model file '", source,
            "' names ", h.classes.size(), " classes but its head has ", h.options.num_classes, " outputs");
-  HP_CHECK(h.class_prior.empty() || h.class_prior.size() == h.classes.size(), ModelFileError, "model file '", source,
-           "' records ", h.class_prior.size(), " calibrated class shares for ", h.classes.size(), " classes");
   return h;
 }
 

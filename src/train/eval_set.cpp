@@ -69,8 +69,7 @@ EvalSet resolve_eval_set(const ClassifierHeader& model, const EvalSetRequest& re
   check_request(request);
   EvalSet out;
   if (!request.data_dir.empty()) {
-    out.spec = DatasetSpec::from_folder(request.data_dir);
-    out.data = load_samples_for_classes(out.spec, model.classes);
+    out.data = load_samples_for_classes(DatasetSpec::from_folder(request.data_dir), model.classes);
     out.indices = all_indices(out.data.samples.size());
     out.description = "all images of '" + request.data_dir + "'";
     return out;
@@ -98,7 +97,6 @@ EvalSet resolve_eval_set(const ClassifierHeader& model, const EvalSetRequest& re
     // Read as a config's split is, so that every key (and its default) is read one way.
     split = SplitConfig::from_config(ConfigNode(c.at("data").at("split"), source, "data.split"));
   }
-  out.spec = spec;
   out.data = load_samples(spec);
   HP_CHECK(out.data.class_names == model.classes, InputError, "the classes of ", source,
            " differ from the model's classes (order included)");

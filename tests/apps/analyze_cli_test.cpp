@@ -5,12 +5,9 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
-#include "hemapath/infer/prior_adaptation.h"
 #include "hemapath/io/csv.h"
 #include "hemapath/io/image_io.h"
-#include "hemapath/models/model_file.h"
 #include "test_support.h"
 
 namespace hemapath {
@@ -70,48 +67,6 @@ TEST(AnalyzeCli, BundledModelsOnSampleSmearsGiveConsistentFiles) {
   EXPECT_EQ(evaluation["red_cells"]["detection"]["points"], points);
   EXPECT_EQ(evaluation["red_cells"]["images_without_point_file"], 1);
   EXPECT_GT(evaluation["red_cells"]["detection"]["f1"].get<double>(), 0.7);
-}
-
-// The red cells' probabilities [cells, classes] in a cells.csv.
-torch::Tensor red_probabilities(const fs::path& cells_csv, const std::vector<std::string>& classes) {
-  const auto cells = read_csv(cells_csv.string());
-  std::vector<float> values;
-  int64_t rows = 0;
-  for (size_t r = 1; r < cells.size(); ++r) {
-    if (cells[r][column(cells[0], "type")] != "red") continue;
-    for (const auto& name : classes) values.push_back(std::stof(cells[r][column(cells[0], "p_" + name)]));
-    ++rows;
-  }
-  return torch::tensor(values).reshape({rows, static_cast<int64_t>(classes.size())});
-}
-
-TEST(AnalyzeCli, RedCellsAreJudgedAgainstTheirSmearsOwnShares) {
-  test::ScratchDir dir;
-  const std::string smear = samples("smears/chula_15.jpg") + " --red-symmetries 1 --threads 2 -q";
-  ASSERT_EQ(test::run_cli("analyze " + smear + " --out " + (dir / "adapted")).exit_code, 0);
-  ASSERT_EQ(test::run_cli("analyze " + smear + " --no-red-prior-adaptation --out " + (dir / "plain")).exit_code, 0);
-
-  const nlohmann::json model = read_model_header((test::source_dir() / "models/rbc_efficientnet_b0.hpm").string());
-  const auto classes = model.at("classes").get<std::vector<std::string>>();
-  const torch::Tensor plain = red_probabilities(dir.path() / "plain/chula_15/cells.csv", classes);
-  const torch::Tensor adapted = red_probabilities(dir.path() / "adapted/chula_15/cells.csv", classes);
-  ASSERT_EQ(plain.sizes(), adapted.sizes());
-  ASSERT_GT(plain.size(0), 50);
-  // The default output is the plain one adapted to the smear's shares, over all its red cells.
-  const torch::Tensor expected =
-      adapt_to_prior(plain, model.at("calibration").at("class_prior").get<std::vector<double>>(), kDefaultPriorWeight);
-  EXPECT_TRUE(torch::allclose(adapted, expected, 0, 1e-3)) << (adapted - expected).abs().max();
-  EXPECT_GT((adapted - plain).abs().max().item<double>(), 0.05);
-
-  // A red-cell classifier without the shares it was calibrated to cannot be adapted: exit 2, nothing written.
-  const std::string uncalibrated = (test::source_dir() / "models/wbc_separable_cnn.hpm").string();
-  auto r = test::run_cli("analyze " + smear + " --model-rbc-cls " + uncalibrated + " --out " + (dir / "refused"));
-  EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_TRUE(contains(r.output, "records no training class shares")) << r.output;
-  r = test::run_cli("analyze " + smear + " --red-prior-weight -5 --out " + (dir / "refused"));
-  EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_TRUE(contains(r.output, "--red-prior-weight")) << r.output;
-  EXPECT_FALSE(fs::exists(dir.path() / "refused"));
 }
 
 TEST(AnalyzeCli, BadFilesInABatchAreReportedAndTheRestAnalysed) {

@@ -5,13 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <set>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "hemapath/core/error.h"
-#include "hemapath/infer/prior_adaptation.h"
-#include "hemapath/io/csv.h"
 #include "hemapath/models/ensemble.h"
 #include "hemapath/models/model_file.h"
 #include "hemapath/models/registry.h"
@@ -155,9 +152,6 @@ TEST(PriorCorrection, CalibrateWritesTheChosenCorrectionIntoANewModelFile) {
 
   r = test::run_cli("info " + out);
   EXPECT_TRUE(test::contains(r.output, "prior correction: tau")) << r.output;
-  // Loaded for inference, the corrected file knows the shares it was corrected to.
-  EXPECT_EQ(load_classifier(out, torch::kCPU).header.class_prior, (std::vector<double>{0.25, 0.75}));
-  EXPECT_TRUE(load_classifier(model, torch::kCPU).header.class_prior.empty());
 
   // With a given tau, the new file's probabilities are the old ones corrected by it.
   const std::string fixed = dir / "fixed.hpm";
@@ -190,64 +184,6 @@ TEST(PriorCorrection, CalibrateWritesTheChosenCorrectionIntoANewModelFile) {
   r = test::run_cli("calibrate --model " + model + " --out " + model);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_TRUE(test::contains(r.output, "is the input file")) << r.output;
-}
-
-std::vector<std::vector<float>> csv_probabilities(const std::string& predictions_csv) {
-  std::vector<std::vector<float>> rows;
-  const std::vector<CsvRow> csv = read_csv(predictions_csv);
-  for (size_t i = 1; i < csv.size(); ++i) rows.push_back({std::stof(csv[i][4]), std::stof(csv[i][5])});
-  return rows;
-}
-
-TEST(PriorCorrection, EvalAdaptsACalibratedModelToEachGroupsShares) {
-  test::ScratchDir dir;
-  const std::string model = save_crop_model(dir), calibrated = dir / "calibrated.hpm";
-  ASSERT_EQ(test::run_cli("calibrate --model " + model + " --out " + calibrated + " --tau 0.5").exit_code, 0);
-  // Groups by the last digit of the crop's number: crops c3, c13, ... form one group.
-  const std::string groups = "--adapt-priors-by \"c[0-9]*([0-9])\\.png\"";
-  test::CommandResult plain = test::run_cli("eval --model " + calibrated + " --split val --threads 1 --out " +
-                                            (dir / "plain"));
-  ASSERT_EQ(plain.exit_code, 0) << plain.output;
-  test::CommandResult adapted = test::run_cli("eval --model " + calibrated + " --split val --threads 1 " + groups +
-                                              " --prior-weight 3 --out " + (dir / "adapted"));
-  ASSERT_EQ(adapted.exit_code, 0) << adapted.output;
-  const nlohmann::json report = test::read_json(dir / "adapted/report.json");
-  EXPECT_EQ(report.at("prior_adaptation").at("prior_weight_cells").get<double>(), 3);
-
-  // The written probabilities are the plain ones adapted group by group.
-  const std::vector<CsvRow> rows = read_csv(dir / "plain/predictions.csv");
-  std::vector<std::string> group_of;
-  for (size_t i = 1; i < rows.size(); ++i) {
-    const std::string name = std::filesystem::path(rows[i][0]).stem().string();
-    group_of.push_back(name.substr(name.size() - 1));
-  }
-  const size_t group_count = std::set<std::string>(group_of.begin(), group_of.end()).size();
-  EXPECT_TRUE(test::contains(adapted.output, "class shares adapted to each of " + std::to_string(group_count) +
-                                                 " groups"))
-      << adapted.output;
-  const auto plain_p = csv_probabilities(dir / "plain/predictions.csv");
-  const auto adapted_p = csv_probabilities(dir / "adapted/predictions.csv");
-  ASSERT_EQ(plain_p.size(), adapted_p.size());
-  torch::Tensor p = torch::empty({static_cast<int64_t>(plain_p.size()), 2});
-  for (size_t i = 0; i < plain_p.size(); ++i) p[i][0] = plain_p[i][0], p[i][1] = plain_p[i][1];
-  const torch::Tensor expected = adapt_by_group(p, group_of, {0.25, 0.75}, 3);
-  double largest_change = 0;
-  for (size_t i = 0; i < adapted_p.size(); ++i) {
-    EXPECT_NEAR(adapted_p[i][0], expected[i][0].item<float>(), 2e-4) << "row " << i;
-    largest_change = std::max(largest_change, std::abs(double(adapted_p[i][0]) - plain_p[i][0]));
-  }
-  EXPECT_GT(largest_change, 1e-3);
-
-  // Refused, exit 2: a model without the correction, a negative weight, a segmentation model.
-  for (const auto& [args, needle] : std::vector<std::pair<std::string, std::string>>{
-           {"--model " + model + " " + groups, "records no training class shares"},
-           {"--model " + calibrated + " " + groups + " --prior-weight -1", "--prior-weight"},
-           {"--model " + (test::source_dir() / "models/wbc_unet.hpm").string() + " " + groups,
-            "is a segmentation model"}}) {
-    test::CommandResult r = test::run_cli("eval " + args + " --split val --threads 1");
-    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
-    EXPECT_TRUE(test::contains(r.output, needle)) << args << "\n" << r.output;
-  }
 }
 
 TEST(PriorCorrection, AModelWithoutItsTrainingConfigIsRefused) {

@@ -11,7 +11,6 @@
 
 #include "hemapath/infer/cell_measurements.h"
 #include "hemapath/infer/inference_options.h"
-#include "hemapath/infer/prior_adaptation.h"
 
 namespace hemapath {
 
@@ -32,10 +31,6 @@ struct SmearOptions {
   /// Views of each red-cell crop averaged by the red-cell classifier (PredictorOptions::symmetries):
   /// 8 (flips and quarter turns) was best on the bundled classifier's validation crops.
   int red_symmetries = 8;
-  /// Adapt the red-cell probabilities to each smear's own class shares, estimated from all its
-  /// red cells (infer/prior_adaptation.h); needs a classifier corrected by `hemapath calibrate`.
-  bool red_prior_adaptation = true;
-  double red_prior_weight = kDefaultPriorWeight;  ///< the training shares' weight, in cells
 };
 
 enum class CellKind { red, white };
@@ -72,8 +67,7 @@ struct SmearResult {
 class SmearAnalyzer {
  public:
   /// Loads the four models. ModelFileError naming the file when one is missing or damaged, or of
-  /// the wrong task (a segmenter where a classifier is expected, and so on), or when prior
-  /// adaptation is asked for and the red-cell classifier records no training class shares.
+  /// the wrong task (a segmenter where a classifier is expected, and so on).
   SmearAnalyzer(const SmearModelPaths& paths, const SmearOptions& options);
   ~SmearAnalyzer();
   SmearAnalyzer(const SmearAnalyzer&) = delete;

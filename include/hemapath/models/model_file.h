@@ -30,9 +30,6 @@ struct ClassifierHeader {
   Normalization normalization;
   nlohmann::json training = nlohmann::json::object();  ///< resolved training config, epoch, seed
   nlohmann::json metrics = nlohmann::json::object();   ///< validation figures at save time
-  /// Class shares of the training part that `hemapath calibrate` corrected the outputs to
-  /// (its `calibration.class_prior`); empty for a model without that correction.
-  std::vector<double> class_prior;
 
   nlohmann::json to_json() const;
   /// How to prepare images for this model at inference (its crop and normalisation, no augmentation).

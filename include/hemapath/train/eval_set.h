@@ -20,7 +20,6 @@ struct EvalSetRequest {
 };
 
 struct EvalSet {
-  DatasetSpec spec;             ///< where the samples were read from
   LabeledSamples data;          ///< classes in the model's order
   std::vector<size_t> indices;  ///< the samples to evaluate
   std::string description;      ///< e.g. "test split of configs/wbc.yaml (52 images)"
