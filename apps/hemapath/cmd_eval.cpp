@@ -2,16 +2,12 @@
 // labelled images and writes a report.
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <memory>
 
 #include "commands.h"
 #include "hemapath/core/atomic_file.h"
 #include "hemapath/core/device.h"
-#include "hemapath/data/batch_loader.h"
 #include "hemapath/data/classification_dataset.h"
-#include "hemapath/data/grouped_folds.h"
-#include "hemapath/train/batch_norm_recalibration.h"
 #include "hemapath/infer/predictor.h"
 #include "hemapath/io/csv.h"
 #include "hemapath/models/model_file.h"
@@ -31,63 +27,7 @@ struct EvalCommand {
   std::string out;
   CellFlags cells;
   int symmetries = 1;
-  std::string adapt_bn_by;
-  double bn_prior = 0;
 };
-
-// Each group's predictions with the batch norms' statistics blended towards the group's own:
-// (prior x training + n x group) / (prior + n).
-PredictionResult predict_with_group_batch_norm(ClassifierImpl& model, const ClassificationDataset& dataset,
-                                               const EvalSet& set, const EvalCommand& cmd,
-                                               const c10::Device& device) {
-  std::vector<Sample> evaluated;
-  for (size_t i : set.indices) evaluated.push_back(set.data.samples[i]);
-  const std::vector<std::string> groups = groups_from_regex(evaluated, cmd.adapt_bn_by, "--adapt-bn-by");
-  std::map<std::string, std::vector<size_t>> rows;
-  for (size_t r = 0; r < groups.size(); ++r) rows[groups[r]].push_back(r);
-  std::vector<torch::nn::BatchNorm2dImpl*> norms;
-  std::vector<torch::Tensor> means, vars;
-  for (const auto& m : model.modules(false))
-    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
-      norms.push_back(bn);
-      means.push_back(bn->running_mean.clone());
-      vars.push_back(bn->running_var.clone());
-    }
-  torch::Tensor probabilities = torch::empty({static_cast<int64_t>(groups.size()), static_cast<int64_t>(set.data.class_names.size())});
-  std::vector<int> labels(groups.size());
-  for (const auto& [group, members] : rows) {
-    std::vector<size_t> indices;
-    for (size_t r : members) indices.push_back(set.indices[r]);
-    model.train();
-    BatchLoader loader(dataset, indices, cmd.compute.batch_size, false, 0, 0, 1);
-    const double n = static_cast<double>(recalibrate_batch_norm(
-        model, [&]() -> std::optional<torch::Tensor> {
-          auto b = loader.next();
-          if (!b) return std::nullopt;
-          return b->images.to(device);
-        },
-        [&](const torch::Tensor& x) { return model.forward(x); }));
-    model.eval();
-    {
-      torch::NoGradGuard no_grad;
-      for (size_t k = 0; k < norms.size(); ++k) {
-        norms[k]->running_mean.mul_(n).add_(means[k] * cmd.bn_prior).div_(n + cmd.bn_prior);
-        norms[k]->running_var.mul_(n).add_(vars[k] * cmd.bn_prior).div_(n + cmd.bn_prior);
-      }
-    }
-    const PredictionResult p = predict_dataset(model, dataset, indices, cmd.compute.batch_size, device,
-                                               cmd.compute.workers, cmd.symmetries);
-    for (size_t j = 0; j < members.size(); ++j) {
-      probabilities[members[j]] = p.probabilities[j];
-      labels[members[j]] = p.labels[j];
-    }
-    torch::NoGradGuard no_grad;
-    for (size_t k = 0; k < norms.size(); ++k) norms[k]->running_mean.copy_(means[k]), norms[k]->running_var.copy_(vars[k]);
-  }
-  PredictionResult out;
-  out.labels = labels;
-  return with_probabilities(std::move(out), probabilities);
-}
 
 void write_segmentation_report(const std::string& out, const SegmentationEvaluation& e,
                                const std::vector<std::string>& classes, nlohmann::json extra) {
@@ -151,11 +91,9 @@ void run_eval(const EvalCommand& cmd, const GlobalOptions& global) {
   EvalSet set = resolve_eval_set(loaded.header, cmd.set);
 
   ClassificationDataset dataset(set.data.samples, loaded.header.inference_data_options());
-  EvalResult r = score_predictions(
-      cmd.adapt_bn_by.empty() ? predict_dataset(*loaded.model, dataset, set.indices, cmd.compute.batch_size, device,
-                                                cmd.compute.workers, cmd.symmetries)
-                              : predict_with_group_batch_norm(*loaded.model, dataset, set, cmd, device),
-      loaded.header.classes);
+  EvalResult r = score_predictions(predict_dataset(*loaded.model, dataset, set.indices, cmd.compute.batch_size, device,
+                                                   cmd.compute.workers, cmd.symmetries),
+                                   loaded.header.classes);
 
   std::printf("%s on %s\n", cmd.model.c_str(), set.description.c_str());
   std::printf("accuracy %.4f  balanced accuracy %.4f  macro-F1 %.4f  weighted-F1 %.4f  loss %.4f\n", r.report.accuracy,
@@ -201,8 +139,6 @@ void setup_eval(CLI::App& app, const GlobalOptions& global) {
                   "report.json, per_image.csv (segmentation)");
   add_cell_flags(*sub, cmd->cells);
   add_symmetry_flag(*sub, cmd->symmetries);
-  sub->add_option("--adapt-bn-by", cmd->adapt_bn_by, "experiment");
-  sub->add_option("--bn-prior", cmd->bn_prior, "experiment");
   add_compute_flags(*sub, cmd->compute, true);
   sub->callback([cmd, &global] { run_eval(*cmd, global); });
 }
