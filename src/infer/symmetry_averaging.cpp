@@ -14,8 +14,17 @@ torch::Tensor view_of(const torch::Tensor& x, int k) {
   return v;
 }
 
+// x turned by 45 degrees about its centre (bilinear, border reflected).
+torch::Tensor turned_45(const torch::Tensor& x) {
+  const double c = std::sqrt(0.5);
+  const torch::Tensor theta = torch::tensor({{c, -c, 0.0}, {c, c, 0.0}}, x.options()).unsqueeze(0).expand({x.size(0), 2, 3});
+  const torch::Tensor grid = torch::nn::functional::affine_grid(theta, x.sizes(), false);
+  return torch::nn::functional::grid_sample(
+      x, grid, torch::nn::functional::GridSampleFuncOptions().padding_mode(torch::kReflection).align_corners(false));
+}
+
 void check_symmetry_count(int views) {
-  HP_CHECK(views == 1 || views == 2 || views == 4 || views == 8, ConfigError, "symmetry views is ", views,
+  HP_CHECK(views == 1 || views == 2 || views == 4 || views == 8 || views == 16, ConfigError, "symmetry views is ", views,
            ": expected 1 (no averaging), 2 (mirror), 4 (flips) or 8 (flips and quarter turns)");
 }
 }  // namespace
@@ -30,7 +39,11 @@ TensorFunction symmetry_averaged(TensorFunction network, int views) {
     // One pass per view at the batch's own size: an inference engine's plans for that shape
     // serve every view, and the workspace does not grow with the view count.
     torch::Tensor sum = network(x);
-    for (int k = 1; k < views; ++k) sum = sum + network(view_of(x, k).contiguous());
+    for (int k = 1; k < std::min(views, 8); ++k) sum = sum + network(view_of(x, k).contiguous());
+    if (views == 16) {
+      const torch::Tensor turned = turned_45(x);
+      for (int k = 0; k < 8; ++k) sum = sum + network(view_of(turned, k).contiguous());
+    }
     return sum / views;
   };
 }
