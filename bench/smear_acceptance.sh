@@ -55,7 +55,7 @@ mkdir -p "$out/models"
 
 # The number of views analyze averages (--red-symmetries) is chosen on the classifier's
 # validation crops, by macro-F1 (its training monitor); then the held-out crops are scored once.
-for views in 1 2 4 8; do
+for views in 1 2 4 8 16; do
   echo "validation, $views views: $($hemapath -q eval --model "$out/models/rbc_efficientnet_b0.hpm" --split val \
     --symmetries "$views" --threads "$threads" | sed -n 2p)"
 done

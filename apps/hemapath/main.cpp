@@ -61,8 +61,9 @@ InstanceOptions CellFlags::applied_to(InstanceOptions options) const {
 
 void add_symmetry_flag(CLI::App& sub, int& views, const std::string& name) {
   sub.add_option(name, views,
-                 "Classify each crop as the average over 1, 2 (mirror), 4 (flips) or 8 (flips and quarter turns) "
-                 "views; each view costs one more forward pass")
+                 "Classify each crop as the average over 1, 2 (mirror), 4 (flips), 8 (flips and quarter turns) or "
+                 "16 (those 8, and the 8 of the crop turned by 45 degrees) views; each view costs one more forward "
+                 "pass")
       ->check(CLI::IsMember({1, 2, 4, 8, 16}))
       ->capture_default_str();
 }

@@ -25,7 +25,8 @@ torch::Tensor turned_45(const torch::Tensor& x) {
 
 void check_symmetry_count(int views) {
   HP_CHECK(views == 1 || views == 2 || views == 4 || views == 8 || views == 16, ConfigError, "symmetry views is ", views,
-           ": expected 1 (no averaging), 2 (mirror), 4 (flips) or 8 (flips and quarter turns)");
+           ": expected 1 (no averaging), 2 (mirror), 4 (flips), 8 (flips and quarter turns) or 16 (those 8 and the "
+           "8 of the image turned by 45 degrees)");
 }
 }  // namespace
 

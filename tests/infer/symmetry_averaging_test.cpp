@@ -45,6 +45,29 @@ TEST(SymmetryAveraging, EightViewsAnswerTheSameForATurnedOrFlippedCrop) {
   EXPECT_FALSE(torch::allclose(flips(torch::rot90(x, 1, {2, 3})), flips(x), 1e-3, 1e-3));
 }
 
+TEST(SymmetryAveraging, SixteenViewsAddTheCropTurnedBy45Degrees) {
+  // A horizontal bar through the centre, seen by a "network" that reads the main diagonal:
+  // the square's 8 symmetries keep the bar horizontal or vertical, crossing the diagonal at
+  // one pixel; turned by 45 degrees it lies along one diagonal or the other.
+  torch::Tensor bar = torch::zeros({1, 1, 15, 15});
+  bar.select(2, 7).fill_(1);
+  const TensorFunction diagonal = [](const torch::Tensor& x) {
+    return x.select(1, 0).diagonal(0, 1, 2).mean(1, true);
+  };
+  const double eight = symmetry_averaged(diagonal, 8)(bar).item<double>();
+  const double sixteen = symmetry_averaged(diagonal, 16)(bar).item<double>();
+  EXPECT_NEAR(eight, 1.0 / 15, 1e-6);
+  // Half the turned views put the bar on the main diagonal (about 1 along it), so the average
+  // is about (8 x 1/15 + 4 x 1 + 4 x 1/15) / 16.
+  EXPECT_GT(sixteen, 0.25) << sixteen;
+  EXPECT_LT(sixteen, 0.35) << sixteen;
+  // A turn or flip of the crop leaves all 16 views' average as it was, up to interpolation.
+  const torch::Tensor x = seeded_batch(2, 9, 9);
+  const TensorFunction averaged = symmetry_averaged(pixels_as_logits, 16);
+  EXPECT_TRUE(torch::allclose(averaged(torch::rot90(x, 1, {2, 3})), averaged(x), 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(averaged(x.flip({3})), averaged(x), 1e-5, 1e-5));
+}
+
 TEST(SymmetryAveraging, EachSampleIsAveragedOverItsOwnViews) {
   const torch::Tensor x = seeded_batch(4, 6, 6);
   const TensorFunction averaged = symmetry_averaged(pixels_as_logits, 8);
@@ -57,6 +80,8 @@ TEST(SymmetryAveraging, EachSampleIsAveragedOverItsOwnViews) {
 TEST(SymmetryAveraging, BadCountsAndShapesAreRefused) {
   EXPECT_THROW(symmetry_averaged(pixels_as_logits, 3), ConfigError);
   EXPECT_THROW(symmetry_averaged(pixels_as_logits, 0), ConfigError);
+  EXPECT_THROW(symmetry_averaged(pixels_as_logits, 12), ConfigError);
+  EXPECT_THROW(symmetry_averaged(pixels_as_logits, 16)(seeded_batch(1, 4, 6)), InputError);
   EXPECT_THROW(symmetry_averaged(pixels_as_logits, 8)(seeded_batch(1, 4, 6)), InputError);
   EXPECT_THROW(symmetry_averaged(pixels_as_logits, 2)(torch::zeros({4, 6})), InputError);
   EXPECT_NO_THROW(symmetry_averaged(pixels_as_logits, 4)(seeded_batch(1, 4, 6)));
