@@ -1,5 +1,8 @@
 #include "hemapath/infer/symmetry_averaging.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "hemapath/core/error.h"
 
 namespace hemapath {
@@ -17,14 +20,16 @@ torch::Tensor view_of(const torch::Tensor& x, int k) {
 // x turned by 45 degrees about its centre (bilinear, border reflected).
 torch::Tensor turned_45(const torch::Tensor& x) {
   const double c = std::sqrt(0.5);
-  const torch::Tensor theta = torch::tensor({{c, -c, 0.0}, {c, c, 0.0}}, x.options()).unsqueeze(0).expand({x.size(0), 2, 3});
+  const torch::Tensor theta =
+      torch::tensor({{c, -c, 0.0}, {c, c, 0.0}}, x.options()).unsqueeze(0).expand({x.size(0), 2, 3});
   const torch::Tensor grid = torch::nn::functional::affine_grid(theta, x.sizes(), false);
   return torch::nn::functional::grid_sample(
       x, grid, torch::nn::functional::GridSampleFuncOptions().padding_mode(torch::kReflection).align_corners(false));
 }
 
 void check_symmetry_count(int views) {
-  HP_CHECK(views == 1 || views == 2 || views == 4 || views == 8 || views == 16, ConfigError, "symmetry views is ", views,
+  HP_CHECK(views == 1 || views == 2 || views == 4 || views == 8 || views == 16, ConfigError, "symmetry views is ",
+           views,
            ": expected 1 (no averaging), 2 (mirror), 4 (flips), 8 (flips and quarter turns) or 16 (those 8 and the "
            "8 of the image turned by 45 degrees)");
 }

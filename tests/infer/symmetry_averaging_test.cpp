@@ -51,9 +51,7 @@ TEST(SymmetryAveraging, SixteenViewsAddTheCropTurnedBy45Degrees) {
   // one pixel; turned by 45 degrees it lies along one diagonal or the other.
   torch::Tensor bar = torch::zeros({1, 1, 15, 15});
   bar.select(2, 7).fill_(1);
-  const TensorFunction diagonal = [](const torch::Tensor& x) {
-    return x.select(1, 0).diagonal(0, 1, 2).mean(1, true);
-  };
+  const TensorFunction diagonal = [](const torch::Tensor& x) { return x.select(1, 0).diagonal(0, 1, 2).mean(1, true); };
   const double eight = symmetry_averaged(diagonal, 8)(bar).item<double>();
   const double sixteen = symmetry_averaged(diagonal, 16)(bar).item<double>();
   EXPECT_NEAR(eight, 1.0 / 15, 1e-6);

@@ -25,7 +25,7 @@ struct PredictorOptions {
   InferenceOptions inference;  ///< device and plan of the inference engine
   int batch_size = 32;
   int workers = 2;
-  /// Flipped or turned views of each crop whose logits are averaged: 1, 2, 4 or 8
+  /// Flipped or turned views of each crop whose logits are averaged: 1, 2, 4, 8 or 16
   /// (symmetry_averaging.h). Each view costs one more forward pass.
   int symmetries = 1;
 };

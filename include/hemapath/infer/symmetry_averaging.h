@@ -11,9 +11,8 @@ namespace hemapath {
 /// views' probabilities). `views` is 1 (`network` itself), 2 (plus the mirror image), 4 (the
 /// flips), 8 (flips and quarter turns: all symmetries of a square; square inputs only,
 /// InputError otherwise) or 16 (those 8, and the same 8 of the image turned by 45 degrees
-/// about its centre, bilinear with the border reflected: a cell has no preferred angle at all,
-/// and 16 views were better than 8 on red-cell validation smears); ConfigError for any other
-/// count.
+/// about its centre, bilinear with the border reflected: a cell has no preferred angle at
+/// all); ConfigError for any other count.
 TensorFunction symmetry_averaged(TensorFunction network, int views);
 
 }  // namespace hemapath

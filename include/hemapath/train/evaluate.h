@@ -20,7 +20,7 @@ struct PredictionResult {
   double images_per_second = 0;
 };
 
-/// `predictions` with new `probabilities` [N, C] (e.g. corrected or adapted ones) and each
+/// `predictions` with new `probabilities` [N, C] (e.g. prior-corrected ones) and each
 /// sample's predicted class recomputed from them.
 PredictionResult with_probabilities(PredictionResult predictions, torch::Tensor probabilities);
 
