@@ -10,6 +10,7 @@
 #include "hemapath/core/memory.h"
 #include "hemapath/core/progress.h"
 #include "hemapath/infer/plan_cache.h"
+#include "hemapath/infer/symmetry_averaging.h"
 #include "hemapath/models/model_file.h"
 
 namespace hemapath::cli {
@@ -64,7 +65,7 @@ void add_symmetry_flag(CLI::App& sub, int& views, const std::string& name) {
                  "Classify each crop as the average over 1, 2 (mirror), 4 (flips), 8 (flips and quarter turns) or "
                  "16 (those 8, and the 8 of the crop turned by 45 degrees) views; each view costs one more forward "
                  "pass")
-      ->check(CLI::IsMember({1, 2, 4, 8, 16}))
+      ->check(CLI::IsMember(symmetry_view_counts()))
       ->capture_default_str();
 }
 

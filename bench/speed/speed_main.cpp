@@ -215,7 +215,8 @@ nlohmann::json peak(const Args& a) {
   constexpr int kChained = 4;
   nlohmann::json convs = nlohmann::json::array();
   double best = 0;
-  for (auto [channels, side, batch] : {std::tuple<int64_t, int64_t, int64_t>{64, 112, 8}, {128, 56, 16}, {256, 28, 32}, {512, 14, 32}, {512, 7, 32}}) {
+  for (auto [channels, side, batch] :
+       {std::tuple<int64_t, int64_t, int64_t>{64, 112, 8}, {128, 56, 16}, {256, 28, 32}, {512, 14, 32}, {512, 7, 32}}) {
     torch::nn::Sequential chain;
     for (int i = 0; i < kChained; ++i)
       chain->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, channels, 3).padding(1).bias(false)));

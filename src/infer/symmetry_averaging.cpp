@@ -28,12 +28,17 @@ torch::Tensor turned_45(const torch::Tensor& x) {
 }
 
 void check_symmetry_count(int views) {
-  HP_CHECK(views == 1 || views == 2 || views == 4 || views == 8 || views == 16, ConfigError, "symmetry views is ",
-           views,
+  const std::vector<int>& counts = symmetry_view_counts();
+  HP_CHECK(std::find(counts.begin(), counts.end(), views) != counts.end(), ConfigError, "symmetry views is ", views,
            ": expected 1 (no averaging), 2 (mirror), 4 (flips), 8 (flips and quarter turns) or 16 (those 8 and the "
            "8 of the image turned by 45 degrees)");
 }
 }  // namespace
+
+const std::vector<int>& symmetry_view_counts() {
+  static const std::vector<int> counts{1, 2, 4, 8, 16};
+  return counts;
+}
 
 TensorFunction symmetry_averaged(TensorFunction network, int views) {
   check_symmetry_count(views);

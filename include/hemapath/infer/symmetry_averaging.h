@@ -2,6 +2,8 @@
 /// Test-time augmentation by the image's symmetries: a cell has no up, down, left or right,
 /// so a classifier's answer should not change when its crop is flipped or turned. Averaging
 /// the logits over those views steadies the answer for cells near a class boundary.
+#include <vector>
+
 #include "hemapath/core/tensor_function.h"
 
 namespace hemapath {
@@ -14,5 +16,8 @@ namespace hemapath {
 /// about its centre, bilinear with the border reflected: a cell has no preferred angle at
 /// all); ConfigError for any other count.
 TensorFunction symmetry_averaged(TensorFunction network, int views);
+
+/// The view counts symmetry_averaged accepts: 1, 2, 4, 8, 16.
+const std::vector<int>& symmetry_view_counts();
 
 }  // namespace hemapath
