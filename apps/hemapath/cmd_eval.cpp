@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "hemapath/core/atomic_file.h"
 #include "hemapath/core/device.h"
+#include "hemapath/core/error.h"
 #include "hemapath/data/classification_dataset.h"
 #include "hemapath/infer/predictor.h"
 #include "hemapath/io/csv.h"
@@ -27,7 +28,18 @@ struct EvalCommand {
   std::string out;
   CellFlags cells;
   int symmetries = 1;
+  std::string record_in;  ///< --record-in: a copy of the model with these figures in its header
 };
+
+// --record-in: adds `figures` to the header's "evaluations" list in a copy of the model file,
+// so that a bundled model carries its held-out figures (`hemapath info` shows them).
+void record_evaluation(const EvalCommand& cmd, const nlohmann::json& figures) {
+  if (cmd.record_in.empty()) return;
+  nlohmann::json header = read_model_header(cmd.model);
+  header["evaluations"].push_back(figures);
+  copy_model_file_with_header(cmd.model, cmd.record_in, header);
+  std::printf("recorded in the header of %s\n", cmd.record_in.c_str());
+}
 
 void write_segmentation_report(const std::string& out, const SegmentationEvaluation& e,
                                const std::vector<std::string>& classes, nlohmann::json extra) {
@@ -73,6 +85,13 @@ void run_segmentation_eval(const EvalCommand& cmd, const c10::Device& device) {
   }
   std::printf("inference: %.1f images/s (%zu images in %.2f s, decoding and cell extraction included)\n",
               e.images_per_second, set.pairs.size(), e.seconds);
+  nlohmann::json figures = {{"evaluated_on", set.description},
+                             {"images", set.pairs.size()},
+                             {"pixel_accuracy", e.confusion.pixel_accuracy()},
+                             {"mean_iou", e.confusion.mean_iou()},
+                             {"foreground_miou", foreground_mean_iou(e.confusion)}};
+  if (e.instances) figures["cell_f1"] = e.instances->f1;
+  record_evaluation(cmd, figures);
   if (!cmd.out.empty()) {
     write_segmentation_report(cmd.out, e, header.classes,
                               {{"model", cmd.model},
@@ -86,6 +105,9 @@ void run_eval(const EvalCommand& cmd, const GlobalOptions& global) {
   apply_global(global);
   set_threads(cmd.compute.threads);
   const c10::Device device = resolve_device(cmd.compute.device);
+  HP_CHECK(cmd.record_in.empty() || !std::filesystem::exists(cmd.record_in) ||
+               !std::filesystem::equivalent(cmd.model, cmd.record_in),
+           InputError, "--record-in: '", cmd.record_in, "' is the model being evaluated: write to another file");
   if (read_model_header(cmd.model).value("task", "") == "segmentation") return run_segmentation_eval(cmd, device);
   LoadedClassifier loaded = load_classifier(cmd.model, device);
   EvalSet set = resolve_eval_set(loaded.header, cmd.set);
@@ -104,6 +126,16 @@ void run_eval(const EvalCommand& cmd, const GlobalOptions& global) {
                 static_cast<long long>(c.support));
   std::printf("inference: %.1f images/s (%zu images in %.2f s, decoding included)\n", r.predictions.images_per_second,
               set.indices.size(), r.predictions.seconds);
+  nlohmann::json per_class_f1 = nlohmann::json::object();
+  for (const auto& c : r.report.per_class) per_class_f1[c.name] = c.f1;
+  record_evaluation(cmd, {{"evaluated_on", set.description},
+                          {"images", set.indices.size()},
+                          {"symmetry_views", cmd.symmetries},
+                          {"accuracy", r.report.accuracy},
+                          {"balanced_accuracy", r.report.balanced_accuracy},
+                          {"macro_f1", r.report.macro_f1},
+                          {"loss", r.loss},
+                          {"per_class_f1", per_class_f1}});
   if (!cmd.out.empty()) {
     nlohmann::json extra = {{"model", cmd.model},
                             {"evaluated_on", set.description},
@@ -137,6 +169,9 @@ void setup_eval(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--out", cmd->out,
                   "Folder for the report: report.json, confusion.csv/.png, per_class.csv (classification); "
                   "report.json, per_image.csv (segmentation)");
+  sub->add_option("--record-in", cmd->record_in,
+                  "Also write a copy of the model whose header records these figures (weights unchanged; "
+                  "`hemapath info` lists them)");
   add_cell_flags(*sub, cmd->cells);
   add_symmetry_flag(*sub, cmd->symmetries);
   add_compute_flags(*sub, cmd->compute, true);

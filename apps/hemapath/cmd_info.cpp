@@ -96,6 +96,17 @@ void print_text(const std::string& path, const nlohmann::json& j) {
                   before.value("accuracy", 0.0), after.value("accuracy", 0.0), before.value("macro_f1", 0.0),
                   after.value("macro_f1", 0.0));
     }
+    for (const auto& e : j.value("evaluations", nlohmann::json::array())) {  // eval --record-in
+      if (e.contains("accuracy"))
+        std::printf("  evaluated on %s (%s images, %s view(s)): accuracy %.4f, macro-F1 %.4f\n",
+                    e.value("evaluated_on", "?").c_str(), e.value("images", nlohmann::json()).dump().c_str(),
+                    e.value("symmetry_views", nlohmann::json()).dump().c_str(), e.value("accuracy", 0.0),
+                    e.value("macro_f1", 0.0));
+      else
+        std::printf("  evaluated on %s (%s images): foreground mIoU %.4f, mean IoU %.4f\n",
+                    e.value("evaluated_on", "?").c_str(), e.value("images", nlohmann::json()).dump().c_str(),
+                    e.value("foreground_miou", 0.0), e.value("mean_iou", 0.0));
+    }
     std::printf("  hemapath %s, %s bytes\n", j.value("hemapath_version", "?").c_str(), j["file_bytes"].dump().c_str());
   } else if (kind == "slide") {
     std::printf("  slide: vendor %s, %zu levels, mpp %s x %s, objective %s\n", j["vendor"].get<std::string>().c_str(),

@@ -107,13 +107,19 @@ void run_train(const TrainCommand& cmd, const GlobalOptions& global) {
   std::printf("trained %s on %zu images (val %zu, test %zu held out) for %zu epochs in %.1f s%s\n", config.arch.c_str(),
               r.train_size, r.val_size, r.test_size, r.history.size(), r.seconds,
               r.stopped_early ? " (early stop)" : "");
-  if (!r.history.empty()) {
+  if (!r.history.empty() && r.val_size > 0) {
     const EpochRecord& best = r.history.at(r.best_epoch - 1);
     std::printf("best epoch %d by %s: val accuracy %.4f, macro-F1 %.4f, balanced accuracy %.4f\n", r.best_epoch,
                 config.monitor.c_str(), best.val_accuracy, best.val_macro_f1, best.val_balanced_accuracy);
+  } else if (!r.history.empty()) {
+    std::printf("no validation part: best epoch %d by training loss %.4f\n", r.best_epoch,
+                r.history.at(r.best_epoch - 1).train_loss);
   }
-  std::printf("throughput: training %.1f images/s, inference %.1f images/s (mean over epochs)\n", train_rate / n,
-              val_rate / n);
+  if (r.val_size > 0)
+    std::printf("throughput: training %.1f images/s, inference %.1f images/s (mean over epochs)\n", train_rate / n,
+                val_rate / n);
+  else
+    std::printf("throughput: training %.1f images/s (mean over epochs)\n", train_rate / n);
   std::printf("model: %s (best), %s (last); log: %s/log.csv, curves: %s/curves.png\n", r.best_model.c_str(),
               r.last_model.c_str(), options.out_dir.c_str(), options.out_dir.c_str());
 }

@@ -342,21 +342,11 @@ SegmenterHeader SegmenterHeader::from_json(const nlohmann::json& j, const std::s
   return h;
 }
 
-void save_model_file(const std::string& path, nlohmann::json header, torch::nn::Module& module,
-                     WeightPrecision precision) {
-  std::ostringstream weights_stream;
-  if (precision != WeightPrecision::float32) {
-    torch::save(compact_tensors(module, precision), weights_stream);
-    header["weights_precision"] = weight_precision_names()[static_cast<size_t>(precision)];
-  } else {
-    torch::serialize::OutputArchive archive;
-    module.save(archive);
-    archive.save_to(weights_stream);
-    header.erase("weights_precision");
-  }
-  const std::string weights = weights_stream.str();
-  const std::string header_text = header.dump();
+namespace {
 
+// The layout of the file comment in model_file.h, written atomically.
+void write_model_bytes(const std::string& path, const nlohmann::json& header, const std::string& weights) {
+  const std::string header_text = header.dump();
   AtomicFile file(path);
   {
     std::ofstream out(file.temp_path(), std::ios::binary);
@@ -370,6 +360,29 @@ void save_model_file(const std::string& path, nlohmann::json header, torch::nn::
     HP_CHECK(out.good(), OutputError, "cannot write model file '", path, "'");
   }
   file.commit();
+}
+
+}  // namespace
+
+void save_model_file(const std::string& path, nlohmann::json header, torch::nn::Module& module,
+                     WeightPrecision precision) {
+  std::ostringstream weights_stream;
+  if (precision != WeightPrecision::float32) {
+    torch::save(compact_tensors(module, precision), weights_stream);
+    header["weights_precision"] = weight_precision_names()[static_cast<size_t>(precision)];
+  } else {
+    torch::serialize::OutputArchive archive;
+    module.save(archive);
+    archive.save_to(weights_stream);
+    header.erase("weights_precision");
+  }
+  write_model_bytes(path, header, weights_stream.str());
+}
+
+void copy_model_file_with_header(const std::string& from, const std::string& to, const nlohmann::json& header) {
+  HP_CHECK(!std::filesystem::exists(to) || !std::filesystem::equivalent(from, to), InputError, "'", to,
+           "' is the model file being read: write to another file");
+  write_model_bytes(to, header, read_raw(from, true).weights);
 }
 
 nlohmann::json read_model_header(const std::string& path) { return read_raw(path, false).header; }

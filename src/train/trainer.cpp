@@ -44,16 +44,20 @@ std::vector<EpochRecord> records(const nlohmann::json& history) {
   return out;
 }
 
-void write_history(const fs::path& dir, const std::vector<EpochRecord>& history, const std::string& monitor) {
+// Without a validation part (`validated` false) the val columns are left empty and not plotted:
+// zeros there would read as a model that gets nothing right.
+void write_history(const fs::path& dir, const std::vector<EpochRecord>& history, const std::string& monitor,
+                   bool validated) {
   CsvWriter csv({"epoch", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_macro_f1",
                  "val_balanced_accuracy", "seconds", "train_images_per_s", "val_images_per_s"});
   PlotSeries train_loss{"train loss", {}, {}}, val_loss{"val loss", {}, {}};
   PlotSeries train_acc{"train accuracy", {}, {}}, val_acc{"val accuracy", {}, {}}, val_f1{"val macro-F1", {}, {}};
   for (const auto& r : history) {
+    auto val_figure = [&](double v, int digits = 6) { return validated ? format_number(v, digits) : std::string(); };
     csv.add_row({std::to_string(r.epoch), format_number(r.lr), format_number(r.train_loss),
-                 format_number(r.train_accuracy), format_number(r.val_loss), format_number(r.val_accuracy),
-                 format_number(r.val_macro_f1), format_number(r.val_balanced_accuracy), format_number(r.seconds, 4),
-                 format_number(r.train_images_per_second, 4), format_number(r.val_images_per_second, 4)});
+                 format_number(r.train_accuracy), val_figure(r.val_loss), val_figure(r.val_accuracy),
+                 val_figure(r.val_macro_f1), val_figure(r.val_balanced_accuracy), format_number(r.seconds, 4),
+                 format_number(r.train_images_per_second, 4), val_figure(r.val_images_per_second, 4)});
     const double x = r.epoch;
     train_loss.x.push_back(x), train_loss.y.push_back(r.train_loss);
     val_loss.x.push_back(x), val_loss.y.push_back(r.val_loss);
@@ -64,8 +68,11 @@ void write_history(const fs::path& dir, const std::vector<EpochRecord>& history,
   csv.write((dir / "log.csv").string());
   LinePlotOptions loss_panel{"Loss", "epoch", "cross-entropy"};
   LinePlotOptions metric_panel{"Accuracy and macro-F1 (best epoch by " + monitor + ")", "epoch", "score"};
-  write_line_plots((dir / "curves.png").string(), {{train_loss, val_loss}, {train_acc, val_acc, val_f1}},
-                   {loss_panel, metric_panel});
+  if (validated)
+    write_line_plots((dir / "curves.png").string(), {{train_loss, val_loss}, {train_acc, val_acc, val_f1}},
+                     {loss_panel, metric_panel});
+  else
+    write_line_plots((dir / "curves.png").string(), {{train_loss}, {train_acc}}, {loss_panel, metric_panel});
 }
 
 void write_split(const fs::path& dir, const LabeledSamples& data, const SplitIndices& split) {
@@ -355,10 +362,14 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
       metrics["val"]["loss"] = val.loss;
     }
     record.seconds = seconds_since(epoch_start);
-    log->info("epoch {}/{}: lr {:.2e} train loss {:.4f} acc {:.3f} | val loss {:.4f} acc {:.3f} macro-F1 {:.3f} | "
-              "{:.1f} img/s train, {:.1f} img/s inference",
-              epoch + 1, config.epochs, lr, record.train_loss, record.train_accuracy, record.val_loss,
-              record.val_accuracy, record.val_macro_f1, record.train_images_per_second, record.val_images_per_second);
+    if (split.val.empty())
+      log->info("epoch {}/{}: lr {:.2e} train loss {:.4f} acc {:.3f} | {:.1f} img/s train", epoch + 1, config.epochs,
+                lr, record.train_loss, record.train_accuracy, record.train_images_per_second);
+    else
+      log->info("epoch {}/{}: lr {:.2e} train loss {:.4f} acc {:.3f} | val loss {:.4f} acc {:.3f} macro-F1 {:.3f} | "
+                "{:.1f} img/s train, {:.1f} img/s inference",
+                epoch + 1, config.epochs, lr, record.train_loss, record.train_accuracy, record.val_loss,
+                record.val_accuracy, record.val_macro_f1, record.train_images_per_second, record.val_images_per_second);
 
     header.training = {{"config", config_json}, {"epoch", epoch + 1}, {"seed", config.seed},
                        {"train_images", split.train.size()}, {"val_images", split.val.size()},
@@ -367,7 +378,9 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
       header.training["split_origin"] = options.split_origin.empty() ? "a given split" : options.split_origin;
     header.metrics = metrics;
     loop.end_epoch(epoch, value, record.to_json(), header.to_json(), config.early_stop_patience, config.monitor);
-    if (writes_files) write_history(dir, records(state.history), config.monitor);
+    if (writes_files)
+      write_history(dir, records(state.history), split.val.empty() ? "train loss" : config.monitor,
+                    !split.val.empty());
     ++epochs_this_run;
   }
 

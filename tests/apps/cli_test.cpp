@@ -165,6 +165,48 @@ TEST_F(Cli, InfoDescribesModelsImagesAndSlides) {
   expect_usage_error("info " + (test::shared_data() / "slides/unopenable.tiff").string(), "unopenable.tiff");
 }
 
+// `eval --record-in` writes a copy of the model whose header holds the printed figures, the
+// weights byte for byte the same (a float16 file is not re-encoded), and `info` lists them.
+TEST_F(Cli, EvalRecordsItsFiguresInACopyOfTheModel) {
+  torch::manual_seed(3);
+  ClassifierHeader h = read_classifier_header();
+  const std::string half = dir_ / "half.hpm";
+  save_model_file(half, h.to_json(), *create_classifier(h.arch, h.options), WeightPrecision::float16);
+  test::write_file(dir_ / "evaldata/labels.csv", "image,label\n" + image(0) + ",NEUTROPHIL\n" + image(1) +
+                                                     ",LYMPHOCYTE\n" + image(2) + ",MONOCYTE\n");
+  const std::string recorded = dir_ / "recorded.hpm";
+  test::CommandResult r = test::run_cli("eval --model " + half + " --data " + dir_ / "evaldata" + " --out " +
+                                        dir_ / "report" + " --record-in " + recorded + " --symmetries 2 --threads 1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+
+  const nlohmann::json report = test::read_json(dir_ / "report/report.json");
+  const nlohmann::json header = read_model_header(recorded);
+  ASSERT_EQ(header.at("evaluations").size(), 1u);
+  const nlohmann::json& e = header["evaluations"][0];
+  EXPECT_EQ(e.at("images").get<int>(), 3);
+  EXPECT_EQ(e.at("symmetry_views").get<int>(), 2);
+  EXPECT_DOUBLE_EQ(e.at("accuracy").get<double>(), report.at("accuracy").get<double>());
+  EXPECT_DOUBLE_EQ(e.at("macro_f1").get<double>(), report.at("macro_f1").get<double>());
+  EXPECT_EQ(e.at("per_class_f1").size(), 4u);
+  EXPECT_EQ(header.at("weights_precision"), "float16");
+
+  LoadedClassifier before = load_classifier(half, torch::kCPU), after = load_classifier(recorded, torch::kCPU);
+  auto theirs = after.model->named_parameters();
+  for (const auto& p : before.model->named_parameters())
+    EXPECT_TRUE(torch::equal(p.value(), theirs[p.key()])) << p.key();
+
+  r = test::run_cli("info " + recorded);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(test::contains(r.output, "evaluated on")) << r.output;
+  EXPECT_TRUE(test::contains(r.output, "(3 images, 2 view(s))")) << r.output;
+
+  expect_usage_error("eval --model " + half + " --data " + dir_ / "evaldata" + " --out " + dir_ / "refused" +
+                         " --record-in " + half,
+                     "is the model being evaluated");
+  EXPECT_FALSE(fs::exists(dir_ / "refused"));
+  EXPECT_FALSE(read_model_header(half).contains("evaluations"));
+}
+
 // `ensemble` joins classifiers into one file that predict and info take as they take one.
 TEST_F(Cli, EnsembleJoinsClassifiersIntoOneModelFile) {
   ClassifierHeader h = read_classifier_header();

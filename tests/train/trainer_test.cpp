@@ -6,6 +6,7 @@
 
 #include "hemapath/core/error.h"
 #include "hemapath/infer/predictor.h"
+#include "hemapath/io/csv.h"
 #include "hemapath/models/classifier.h"
 #include "hemapath/models/model_file.h"
 #include "hemapath/models/registry.h"
@@ -123,6 +124,32 @@ TEST(Trainer, RefusesToOverwriteARunOrResumeWithAnotherConfig) {
     FAIL() << "resumed with another config";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("config differs"), std::string::npos) << e.what();
+  }
+}
+
+// Training on every labelled image (val 0, as for a final model): the best epoch is the one
+// with the lowest training loss, and log.csv leaves the val columns empty instead of zeros.
+TEST(Trainer, WithoutAValidationPartTheTrainingLossPicksTheBestEpoch) {
+  test::ScratchDir dir;
+  TrainConfig config = TrainConfig::load(tiny_config(dir, 4, "{epochs: 4, batch_size: 4}", "{enabled: false}"));
+  config.split.train = 0.75, config.split.val = 0, config.split.test = 0.25;
+  TrainRunOptions options;
+  options.out_dir = dir / "run";
+  TrainResult r = train_classifier(config, options);
+  ASSERT_EQ(r.history.size(), 4u);
+  EXPECT_EQ(r.val_size, 0u);
+  EXPECT_EQ(r.train_size, 12u);
+  int lowest = 1;
+  for (const EpochRecord& e : r.history)
+    if (e.train_loss < r.history.at(lowest - 1).train_loss) lowest = e.epoch;
+  EXPECT_EQ(r.best_epoch, lowest);
+  EXPECT_FALSE(load_classifier(r.best_model, torch::kCPU).header.metrics.contains("val"));
+
+  const std::vector<CsvRow> log = read_csv((dir.path() / "run" / "log.csv").string());
+  ASSERT_EQ(log.size(), 5u);  // header and 4 epochs
+  for (size_t row = 1; row < log.size(); ++row) {
+    EXPECT_FALSE(log[row].at(2).empty()) << "train_loss of epoch " << row;
+    for (size_t column : {4, 5, 6, 7, 10}) EXPECT_TRUE(log[row].at(column).empty()) << log[0].at(column);
   }
 }
 

@@ -58,6 +58,11 @@ WeightPrecision weight_precision(const std::string& name, const std::string& opt
 void save_model_file(const std::string& path, nlohmann::json header, torch::nn::Module& module,
                      WeightPrecision precision = WeightPrecision::float32);
 
+/// Writes a copy of the model file `from` to `to` with `header` instead of its own, the weights
+/// copied byte for byte (re-encoding float16 or int8 weights could move them). For adding
+/// figures to a header; InputError when `to` is `from`.
+void copy_model_file_with_header(const std::string& from, const std::string& to, const nlohmann::json& header);
+
 /// Reads only the header. ModelFileError when the file is missing, not a hemapath model,
 /// truncated or damaged.
 nlohmann::json read_model_header(const std::string& path);
