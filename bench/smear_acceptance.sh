@@ -2,9 +2,11 @@
 # The blood-smear figures of docs/smear-analysis.md and the bundled models, from scratch:
 #   1. red-cell training data from the Chula points (seeded 20% of the images held out);
 #   2. the red-cell U-Net, the red-cell EfficientNet-B0 (two stages: the config, then 12 more
-#      epochs from its best weights) and the small white-cell U-Net;
-#   3. the red-cell classifier on the held-out crops (cells from the labelled points), with the
-#      number of averaged views chosen on its validation crops;
+#      epochs from its best weights; its validation crops choose tau and the number of averaged
+#      views) and the small white-cell U-Net;
+#   3. the bundled red-cell classifier: the same two stages again on every training crop, no
+#      validation part, their last epochs kept and corrected with that tau; then scored once
+#      on the held-out crops (cells from the labelled points), the figures recorded in its header;
 #   4. `analyze` on the held-out Chula smears, scored against their points (detection, and the
 #      classes of the matched cells), again on those of them whose every cell is labelled
 #      (detection precision means something only there), and on the wbc-bccd test smears of the white-cell
@@ -41,26 +43,42 @@ train rbc_efficientnet_b0 rbc_efficientnet_b0 "labels=$PWD/$out/rbc_points/crops
 # ended; a fresh cosine schedule from its best weights, on the same split.
 train rbc_efficientnet_b0 rbc_effb0_ft "labels=$PWD/$out/rbc_points/crops/train/labels.csv" \
   --pretrained "$out/rbc_efficientnet_b0/best.hpm" --epochs 12 --set train.optimizer.lr=0.001
+# The bundled classifier: both stages once more with the validation crops trained on too,
+# the schedule and tau being settled by the runs above; their last epochs are kept.
+all_crops=(--set data.split.train=1 --set data.split.val=0)
+train rbc_efficientnet_b0 rbc_effb0_all1 "labels=$PWD/$out/rbc_points/crops/train/labels.csv" "${all_crops[@]}"
+train rbc_efficientnet_b0 rbc_effb0_all2 "labels=$PWD/$out/rbc_points/crops/train/labels.csv" "${all_crops[@]}" \
+  --pretrained "$out/rbc_effb0_all1/last.hpm" --epochs 12 --set train.optimizer.lr=0.001
 train wbc_segmentation_unet_small wbc_unet "workers=2"
 
 mkdir -p "$out/models"
 [ -f "$out/models/rbc_unet.hpm" ] || $hemapath convert "$out/rbc_unet/best.hpm" "$out/models/rbc_unet.hpm"
-# The classifier corrected for the classes' shares, tau chosen on its validation crops.
-[ -f "$out/models/rbc_efficientnet_b0.hpm" ] || {
+# The validated classifier corrected for the classes' shares, tau chosen on its validation crops.
+validated=$out/rbc_effb0_ft/calibrated.hpm
+[ -f "$validated" ] || {
   $hemapath convert "$out/rbc_effb0_ft/best.hpm" "$out/rbc_effb0_ft/float16.hpm" &&
-    $hemapath calibrate --model "$out/rbc_effb0_ft/float16.hpm" --out "$out/models/rbc_efficientnet_b0.hpm" \
+    $hemapath calibrate --model "$out/rbc_effb0_ft/float16.hpm" --out "$validated" \
       --symmetries "${RED_SYMMETRIES:-8}" --threads "$threads"
 }
+tau=$($hemapath info "$validated" | sed -n 's/.*prior correction: tau \([0-9.]*\).*/\1/p')
 [ -f "$out/models/wbc_unet.hpm" ] || $hemapath convert "$out/wbc_unet/best.hpm" "$out/models/wbc_unet.hpm"
 
-# The number of views analyze averages (--red-symmetries) is chosen on the classifier's
-# validation crops, by macro-F1 (its training monitor); then the held-out crops are scored once.
+# The number of views analyze averages (--red-symmetries) is chosen on the validated
+# classifier's validation crops, by macro-F1 (its training monitor).
 for views in 1 2 4 8 16; do
-  echo "validation, $views views: $($hemapath -q eval --model "$out/models/rbc_efficientnet_b0.hpm" --split val \
+  echo "validation, $views views: $($hemapath -q eval --model "$validated" --split val \
     --symmetries "$views" --threads "$threads" | sed -n 2p)"
 done
-$hemapath eval --model "$out/models/rbc_efficientnet_b0.hpm" --data "$out/rbc_points/crops/test" \
-  --symmetries "${RED_SYMMETRIES:-8}" --threads "$threads" --out "$out/rbc_efficientnet_b0/test"
+# The bundled classifier: the all-crops run with that tau (its figures on the training crops
+# are printed, not used); then the held-out crops are scored once, into its header.
+[ -f "$out/models/rbc_efficientnet_b0.hpm" ] || {
+  $hemapath convert "$out/rbc_effb0_all2/last.hpm" "$out/rbc_effb0_all2/float16.hpm" &&
+    $hemapath calibrate --model "$out/rbc_effb0_all2/float16.hpm" --out "$out/rbc_effb0_all2/calibrated.hpm" \
+      --tau "$tau" --split train --threads "$threads" &&
+    $hemapath eval --model "$out/rbc_effb0_all2/calibrated.hpm" --data "$out/rbc_points/crops/test" \
+      --symmetries "${RED_SYMMETRIES:-8}" --threads "$threads" --out "$out/rbc_efficientnet_b0/test" \
+      --record-in "$out/models/rbc_efficientnet_b0.hpm"
+}
 $hemapath eval --model "$out/models/wbc_unet.hpm" --threads "$threads" --out "$out/wbc_unet/test"
 
 models=(--model-rbc-seg "$out/models/rbc_unet.hpm" --model-rbc-cls "$out/models/rbc_efficientnet_b0.hpm"
