@@ -67,7 +67,9 @@ void write_history(const fs::path& dir, const std::vector<EpochRecord>& history,
   }
   csv.write((dir / "log.csv").string());
   LinePlotOptions loss_panel{"Loss", "epoch", "cross-entropy"};
-  LinePlotOptions metric_panel{"Accuracy and macro-F1 (best epoch by " + monitor + ")", "epoch", "score"};
+  LinePlotOptions metric_panel{std::string(validated ? "Accuracy and macro-F1" : "Training accuracy") +
+                                   " (best epoch by " + monitor + ")",
+                               "epoch", "score"};
   if (validated)
     write_line_plots((dir / "curves.png").string(), {{train_loss, val_loss}, {train_acc, val_acc, val_f1}},
                      {loss_panel, metric_panel});
