@@ -1,4 +1,5 @@
 // hemapath info: what a model file, image or slide is.
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -97,15 +98,17 @@ void print_text(const std::string& path, const nlohmann::json& j) {
                   after.value("macro_f1", 0.0));
     }
     for (const auto& e : j.value("evaluations", nlohmann::json::array())) {  // eval --record-in
+      // An IoU without any such pixels is NaN, stored as null.
+      auto figure = [&](const char* key) { return e.contains(key) && e[key].is_number() ? e[key].get<double>() : NAN; };
       if (e.contains("accuracy"))
         std::printf("  evaluated on %s (%s images, %s view(s)): accuracy %.4f, macro-F1 %.4f\n",
                     e.value("evaluated_on", "?").c_str(), e.value("images", nlohmann::json()).dump().c_str(),
-                    e.value("symmetry_views", nlohmann::json()).dump().c_str(), e.value("accuracy", 0.0),
-                    e.value("macro_f1", 0.0));
+                    e.value("symmetry_views", nlohmann::json()).dump().c_str(), figure("accuracy"),
+                    figure("macro_f1"));
       else
         std::printf("  evaluated on %s (%s images): foreground mIoU %.4f, mean IoU %.4f\n",
                     e.value("evaluated_on", "?").c_str(), e.value("images", nlohmann::json()).dump().c_str(),
-                    e.value("foreground_miou", 0.0), e.value("mean_iou", 0.0));
+                    figure("foreground_miou"), figure("mean_iou"));
     }
     std::printf("  hemapath %s, %s bytes\n", j.value("hemapath_version", "?").c_str(), j["file_bytes"].dump().c_str());
   } else if (kind == "slide") {

@@ -8,6 +8,7 @@
 
 #include "hemapath/io/csv.h"
 #include "hemapath/io/image_io.h"
+#include "hemapath/models/model_file.h"
 #include "test_support.h"
 
 namespace hemapath {
@@ -54,7 +55,8 @@ TEST_F(SegmentationCli, TrainReportsTheSegmentationRun) {
 
 TEST_F(SegmentationCli, EvalScoresPixelsAndCellsOfTheTestSplit) {
   ASSERT_EQ(train_.exit_code, 0) << train_.output;
-  const auto r = test::run_cli("eval --threads 1 --model '" + model() + "' --out '" + *dir_ / "eval" + "'");
+  const auto r = test::run_cli("eval --threads 1 --model '" + model() + "' --out '" + *dir_ / "eval" +
+                               "' --record-in '" + *dir_ / "recorded.hpm" + "'");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(contains(r.output, "test split of the model's training config (2 images)")) << r.output;
   EXPECT_TRUE(contains(r.output, "foreground mIoU")) << r.output;
@@ -66,6 +68,14 @@ TEST_F(SegmentationCli, EvalScoresPixelsAndCellsOfTheTestSplit) {
   EXPECT_TRUE(report.at("instances").contains("dsb_map"));
   EXPECT_EQ(report.at("pixels").at("class_names"), (nlohmann::json{"background", "cell"}));
   EXPECT_EQ(read_csv(*dir_ / "eval/per_image.csv").size(), 3u);  // header + 2 images
+  // --record-in: the figures in a copy of the model's header, and `info` lists them.
+  const nlohmann::json recorded = read_model_header(*dir_ / "recorded.hpm").at("evaluations").at(0);
+  EXPECT_EQ(recorded.at("images"), 2);
+  EXPECT_EQ(recorded.at("foreground_miou"), report.at("foreground_miou"));
+  EXPECT_EQ(recorded.at("cell_f1"), report.at("instances").at("f1"));
+  const auto info = test::run_cli("info '" + *dir_ / "recorded.hpm" + "'");
+  EXPECT_TRUE(contains(info.output, "evaluated on test split of the model's training config (2 images)"))
+      << info.output;
 
   const auto plain = test::run_cli("eval --threads 1 --model '" + model() + "' --no-watershed");
   ASSERT_EQ(plain.exit_code, 0) << plain.output;
