@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "hemapath/core/atomic_file.h"
 #include "hemapath/core/device.h"
 #include "hemapath/core/error.h"
 #include "hemapath/data/classification_dataset.h"
@@ -34,7 +35,7 @@ std::vector<double> tau_grid() {
 void run_calibrate(const CalibrateCommand& cmd, const GlobalOptions& global) {
   apply_global(global);
   set_threads(cmd.compute.threads);
-  HP_CHECK(!fs::exists(cmd.out) || !fs::equivalent(cmd.model, cmd.out), InputError, "calibrate: '", cmd.out,
+  HP_CHECK(!is_same_existing_file(cmd.model, cmd.out), InputError, "calibrate: '", cmd.out,
            "' is the input file: write to another file");
   nlohmann::json header = read_model_header(cmd.model);
   HP_CHECK(header.value("task", "") == "classification", InputError, "calibrate: '", cmd.model,

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "hemapath/core/atomic_file.h"
 #include "hemapath/core/error.h"
 #include "hemapath/models/model_file.h"
 #include "hemapath/train/segmentation_config.h"
@@ -37,7 +38,7 @@ nlohmann::json with_instance_options(nlohmann::json header, const std::vector<st
 
 void run_convert(const ConvertCommand& cmd, const GlobalOptions& global) {
   apply_global(global);
-  HP_CHECK(!fs::exists(cmd.out) || !fs::equivalent(cmd.in, cmd.out), InputError, "convert: '", cmd.out,
+  HP_CHECK(!is_same_existing_file(cmd.in, cmd.out), InputError, "convert: '", cmd.out,
            "' is the input file: write to another file");
   const nlohmann::json header = with_instance_options(read_model_header(cmd.in), cmd.instances, cmd.in);
   const std::string task = header.value("task", "");

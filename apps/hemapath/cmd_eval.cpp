@@ -105,9 +105,7 @@ void run_eval(const EvalCommand& cmd, const GlobalOptions& global) {
   apply_global(global);
   set_threads(cmd.compute.threads);
   const c10::Device device = resolve_device(cmd.compute.device);
-  HP_CHECK(cmd.record_in.empty() || !std::filesystem::exists(cmd.record_in) ||
-               !std::filesystem::equivalent(cmd.model, cmd.record_in),
-           InputError, "--record-in: '", cmd.record_in, "' is the model being evaluated: write to another file");
+  HP_CHECK(cmd.record_in.empty() || !is_same_existing_file(cmd.model, cmd.record_in), InputError, "--record-in: '", cmd.record_in, "' is the model being evaluated: write to another file");
   if (read_model_header(cmd.model).value("task", "") == "segmentation") return run_segmentation_eval(cmd, device);
   LoadedClassifier loaded = load_classifier(cmd.model, device);
   EvalSet set = resolve_eval_set(loaded.header, cmd.set);

@@ -47,4 +47,9 @@ void write_text_atomic(const fs::path& path, const std::string& content) {
   file.commit();
 }
 
+bool is_same_existing_file(const fs::path& input, const fs::path& output) {
+  std::error_code error;
+  return fs::exists(input) && fs::exists(output) && fs::equivalent(input, output, error);
+}
+
 }  // namespace hemapath

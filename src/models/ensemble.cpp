@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "hemapath/core/atomic_file.h"
 #include "hemapath/core/error.h"
 #include "hemapath/models/registry.h"
 
@@ -90,10 +91,10 @@ ClassifierHeader save_ensemble_file(const std::vector<std::string>& members, con
   std::vector<LoadedClassifier> loaded;
   for (size_t i = 0; i < members.size(); ++i) {
     const std::string& member = members[i];
-    HP_CHECK(!fs::exists(path) || !fs::exists(member) || !fs::equivalent(member, path), InputError, "ensemble: '", path,
+    HP_CHECK(!is_same_existing_file(member, path), InputError, "ensemble: '", path,
              "' is one of the members: write to another file");
     for (size_t j = 0; j < i; ++j)
-      HP_CHECK(!fs::exists(member) || !fs::equivalent(member, members[j]), InputError, "ensemble: '", member,
+      HP_CHECK(!is_same_existing_file(members[j], member), InputError, "ensemble: '", member,
                "' is listed twice");
     // The ensemble's header could not say so, and calibrating it would correct twice. Checked on
     // the header alone, before the weights are read.

@@ -380,7 +380,7 @@ void save_model_file(const std::string& path, nlohmann::json header, torch::nn::
 }
 
 void copy_model_file_with_header(const std::string& from, const std::string& to, const nlohmann::json& header) {
-  HP_CHECK(!std::filesystem::exists(to) || !std::filesystem::equivalent(from, to), InputError, "'", to,
+  HP_CHECK(!is_same_existing_file(from, to), InputError, "'", to,
            "' is the model file being read: write to another file");
   write_model_bytes(to, header, read_raw(from, true).weights);
 }

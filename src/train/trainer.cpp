@@ -44,8 +44,9 @@ std::vector<EpochRecord> records(const nlohmann::json& history) {
   return out;
 }
 
-// Without a validation part (`validated` false) the val columns are left empty and not plotted:
-// zeros there would read as a model that gets nothing right.
+// Without a validation part (`validated` false) the val columns are left empty and not plotted
+// (zeros there would read as a model that gets nothing right), and the training loss picks the
+// best epoch instead of `monitor`.
 void write_history(const fs::path& dir, const std::vector<EpochRecord>& history, const std::string& monitor,
                    bool validated) {
   CsvWriter csv({"epoch", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_macro_f1",
@@ -68,7 +69,7 @@ void write_history(const fs::path& dir, const std::vector<EpochRecord>& history,
   csv.write((dir / "log.csv").string());
   LinePlotOptions loss_panel{"Loss", "epoch", "cross-entropy"};
   LinePlotOptions metric_panel{std::string(validated ? "Accuracy and macro-F1" : "Training accuracy") +
-                                   " (best epoch by " + monitor + ")",
+                                   " (best epoch by " + (validated ? monitor : "train loss") + ")",
                                "epoch", "score"};
   if (validated)
     write_line_plots((dir / "curves.png").string(), {{train_loss, val_loss}, {train_acc, val_acc, val_f1}},
@@ -381,8 +382,7 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
     header.metrics = metrics;
     loop.end_epoch(epoch, value, record.to_json(), header.to_json(), config.early_stop_patience, config.monitor);
     if (writes_files)
-      write_history(dir, records(state.history), split.val.empty() ? "train loss" : config.monitor,
-                    !split.val.empty());
+      write_history(dir, records(state.history), config.monitor, !split.val.empty());
     ++epochs_this_run;
   }
 

@@ -27,6 +27,10 @@ class AtomicFile {
   bool committed_ = false;
 };
 
+/// Whether `output` is the existing file `input` under any spelling (links, "./"): a command
+/// that writes a new file made from `input` checks this first, so it never replaces its input.
+bool is_same_existing_file(const std::filesystem::path& input, const std::filesystem::path& output);
+
 /// Writes `content` to `path` atomically; throws OutputError naming the path on failure.
 void write_text_atomic(const std::filesystem::path& path, const std::string& content);
 
