@@ -94,4 +94,25 @@ void EpochLoop::end_epoch(int epoch, double value, const nlohmann::json& record,
   save_training_checkpoint(dir_ / kCheckpointName, model_, *optimizer_, progress_.to_json(config_));
 }
 
+nlohmann::json EpochLoop::training_record(int epoch, uint64_t seed, const SplitIndices& split) const {
+  return {{"config", config_},
+          {"epoch", epoch + 1},
+          {"seed", seed},
+          {"train_images", split.train.size()},
+          {"val_images", split.val.size()},
+          {"test_images", split.test.size()}};
+}
+
+void EpochLoop::report(const SplitIndices& split, TrainOutcome& outcome) const {
+  outcome.best_epoch = progress_.best_epoch;
+  outcome.best_value = progress_.best_value;
+  outcome.stopped_early = progress_.stopped_early;
+  outcome.complete = progress_.stopped_early || progress_.next_epoch >= epochs_;
+  outcome.best_model = best_path().string();
+  outcome.last_model = last_path().string();
+  outcome.train_size = split.train.size();
+  outcome.val_size = split.val.size();
+  outcome.test_size = split.test.size();
+}
+
 }  // namespace hemapath

@@ -196,9 +196,6 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
   header.normalization = state.normalization;
   header.instances = instance_options_to_json(config.instances);
 
-  result.train_size = split.train.size();
-  result.val_size = split.val.size();
-  result.test_size = split.test.size();
   int epochs_this_run = 0;
   for (int epoch = state.next_epoch; loop.runs(epoch); ++epoch) {
     if (options.stop_after_epochs > 0 && epochs_this_run == options.stop_after_epochs) break;
@@ -246,9 +243,7 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
                 epoch + 1, config.epochs, lr, record.train_loss, record.val_pixel_accuracy, record.val_mean_iou,
                 record.val_foreground_miou, record.train_patches_per_second);
 
-    header.training = {{"config", config_json},         {"epoch", epoch + 1},
-                       {"seed", config.seed},           {"train_images", split.train.size()},
-                       {"val_images", split.val.size()}, {"test_images", split.test.size()}};
+    header.training = loop.training_record(epoch, config.seed, split);
     header.metrics = metrics;
     loop.end_epoch(epoch, value, record.to_json(), header.to_json(), config.early_stop_patience, config.monitor);
     if (writes_files) write_history(dir, records(state.history), split.val.empty() ? "train loss" : config.monitor);
@@ -257,12 +252,7 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
   if (group) group->barrier();  // every rank returns once rank 0's files are written
 
   result.history = records(state.history);
-  result.best_epoch = state.best_epoch;
-  result.best_value = state.best_value;
-  result.stopped_early = state.stopped_early;
-  result.complete = state.stopped_early || state.next_epoch >= config.epochs;
-  result.best_model = loop.best_path().string();
-  result.last_model = loop.last_path().string();
+  loop.report(split, result);
   result.seconds = seconds_since(started);
   return result;
 }

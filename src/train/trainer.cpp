@@ -310,9 +310,6 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
   header.crop = config.crop;
   header.normalization = state.normalization;
 
-  result.train_size = split.train.size();
-  result.val_size = split.val.size();
-  result.test_size = split.test.size();
   int epochs_this_run = 0;
   for (int epoch = state.next_epoch; loop.runs(epoch); ++epoch) {
     if (options.stop_after_epochs > 0 && epochs_this_run == options.stop_after_epochs) break;
@@ -374,9 +371,7 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
                 epoch + 1, config.epochs, lr, record.train_loss, record.train_accuracy, record.val_loss,
                 record.val_accuracy, record.val_macro_f1, record.train_images_per_second, record.val_images_per_second);
 
-    header.training = {{"config", config_json}, {"epoch", epoch + 1}, {"seed", config.seed},
-                       {"train_images", split.train.size()}, {"val_images", split.val.size()},
-                       {"test_images", split.test.size()}};
+    header.training = loop.training_record(epoch, config.seed, split);
     if (options.split)
       header.training["split_origin"] = options.split_origin.empty() ? "a given split" : options.split_origin;
     header.metrics = metrics;
@@ -388,12 +383,7 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
 
   if (group) group->barrier();  // every rank returns once rank 0's files are written
   result.history = records(state.history);
-  result.best_epoch = state.best_epoch;
-  result.best_value = state.best_value;
-  result.stopped_early = state.stopped_early;
-  result.complete = state.stopped_early || state.next_epoch >= config.epochs;
-  result.best_model = loop.best_path().string();
-  result.last_model = loop.last_path().string();
+  loop.report(split, result);
   result.seconds = seconds_since(started);
   return result;
 }

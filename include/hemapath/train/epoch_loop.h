@@ -13,9 +13,11 @@
 #include <opencv2/core.hpp>
 #include <torch/torch.h>
 
+#include "hemapath/data/split.h"
 #include "hemapath/train/checkpoint.h"
 #include "hemapath/train/optimizer.h"
 #include "hemapath/train/train_config.h"
+#include "hemapath/train/train_outcome.h"
 
 namespace hemapath {
 
@@ -60,6 +62,12 @@ class EpochLoop {
   /// last.hpm and the checkpoint. `header` is the model file header of this epoch.
   void end_epoch(int epoch, double value, const nlohmann::json& record, const nlohmann::json& header,
                  int patience, const std::string& monitor);
+
+  /// The model file header's `training` record after 0-based `epoch`: the config, the epoch,
+  /// the seed and the sizes of the split's parts.
+  nlohmann::json training_record(int epoch, uint64_t seed, const SplitIndices& split) const;
+  /// Fills `outcome` from the loop state and `split`: all of it but `seconds` and `pretrained`.
+  void report(const SplitIndices& split, TrainOutcome& outcome) const;
 
  private:
   torch::nn::Module& model_;

@@ -25,16 +25,8 @@ struct SegmentationEpochRecord {
   static SegmentationEpochRecord from_json(const nlohmann::json& j);
 };
 
-struct SegmentationTrainResult {
+struct SegmentationTrainResult : TrainOutcome {
   std::vector<SegmentationEpochRecord> history;
-  int best_epoch = 0;
-  double best_value = 0;
-  bool stopped_early = false;
-  bool complete = false;
-  double seconds = 0;
-  std::string best_model, last_model;
-  size_t train_size = 0, val_size = 0, test_size = 0;
-  std::string pretrained;  ///< what the encoder was started from (empty: random initialisation or resumed)
 };
 
 /// The seeded train/val/test split of `count` image + mask pairs.

@@ -15,6 +15,7 @@
 #include "hemapath/data/dataset_spec.h"
 #include "hemapath/data/split.h"
 #include "hemapath/train/train_config.h"
+#include "hemapath/train/train_outcome.h"
 
 namespace hemapath {
 
@@ -46,16 +47,8 @@ struct EpochRecord {
   static EpochRecord from_json(const nlohmann::json& j);
 };
 
-struct TrainResult {
+struct TrainResult : TrainOutcome {
   std::vector<EpochRecord> history;
-  int best_epoch = 0;
-  double best_value = 0;       ///< the monitored validation figure at best_epoch
-  bool stopped_early = false;
-  bool complete = false;       ///< all epochs done (or early-stopped), not interrupted
-  double seconds = 0;          ///< wall time of this invocation
-  std::string best_model, last_model;
-  size_t train_size = 0, val_size = 0, test_size = 0;
-  std::string pretrained;  ///< what --pretrained loaded (empty: random initialisation or resumed)
 };
 
 /// Trains as `config` says. Throws InputError when out_dir already holds a run and
