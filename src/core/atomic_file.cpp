@@ -48,8 +48,8 @@ void write_text_atomic(const fs::path& path, const std::string& content) {
 }
 
 bool is_same_existing_file(const fs::path& input, const fs::path& output) {
-  std::error_code error;
-  return fs::exists(input) && fs::exists(output) && fs::equivalent(input, output, error);
+  std::error_code error;  // a missing file is an error here, and so not the same file
+  return fs::equivalent(input, output, error);
 }
 
 }  // namespace hemapath

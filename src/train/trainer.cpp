@@ -53,8 +53,8 @@ void write_history(const fs::path& dir, const std::vector<EpochRecord>& history,
                  "val_balanced_accuracy", "seconds", "train_images_per_s", "val_images_per_s"});
   PlotSeries train_loss{"train loss", {}, {}}, val_loss{"val loss", {}, {}};
   PlotSeries train_acc{"train accuracy", {}, {}}, val_acc{"val accuracy", {}, {}}, val_f1{"val macro-F1", {}, {}};
+  auto val_figure = [&](double v, int digits = 6) { return validated ? format_number(v, digits) : std::string(); };
   for (const auto& r : history) {
-    auto val_figure = [&](double v, int digits = 6) { return validated ? format_number(v, digits) : std::string(); };
     csv.add_row({std::to_string(r.epoch), format_number(r.lr), format_number(r.train_loss),
                  format_number(r.train_accuracy), val_figure(r.val_loss), val_figure(r.val_accuracy),
                  val_figure(r.val_macro_f1), val_figure(r.val_balanced_accuracy), format_number(r.seconds, 4),
@@ -71,11 +71,10 @@ void write_history(const fs::path& dir, const std::vector<EpochRecord>& history,
   LinePlotOptions metric_panel{std::string(validated ? "Accuracy and macro-F1" : "Training accuracy") +
                                    " (best epoch by " + (validated ? monitor : "train loss") + ")",
                                "epoch", "score"};
-  if (validated)
-    write_line_plots((dir / "curves.png").string(), {{train_loss, val_loss}, {train_acc, val_acc, val_f1}},
-                     {loss_panel, metric_panel});
-  else
-    write_line_plots((dir / "curves.png").string(), {{train_loss}, {train_acc}}, {loss_panel, metric_panel});
+  const std::vector<std::vector<PlotSeries>> panels =
+      validated ? std::vector<std::vector<PlotSeries>>{{train_loss, val_loss}, {train_acc, val_acc, val_f1}}
+                : std::vector<std::vector<PlotSeries>>{{train_loss}, {train_acc}};
+  write_line_plots((dir / "curves.png").string(), panels, {loss_panel, metric_panel});
 }
 
 void write_split(const fs::path& dir, const LabeledSamples& data, const SplitIndices& split) {
