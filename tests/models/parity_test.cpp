@@ -94,16 +94,12 @@ TEST(WeightImportTest, StrictErrorNamesMissingKeysAndLeavesModuleUntouched) {
   weights.erase("fc.bias");
   Tiny model;
   const torch::Tensor before = model->conv->weight.detach().clone();
-  try {
-    import_state_dict(*model, weights, true, "weights/tiny.pt");
-    FAIL() << "expected ModelFileError";
-  } catch (const ModelFileError& error) {
-    const std::string message = error.what();
-    EXPECT_TRUE(contains(message, "weights/tiny.pt")) << message;
-    EXPECT_TRUE(contains(message, "2 missing")) << message;
-    EXPECT_TRUE(contains(message, "bn.running_var")) << message;
-    EXPECT_TRUE(contains(message, "fc.bias")) << message;
-  }
+  const std::string message =
+      test::error_of<ModelFileError>([&] { import_state_dict(*model, weights, true, "weights/tiny.pt"); });
+  EXPECT_TRUE(contains(message, "weights/tiny.pt")) << message;
+  EXPECT_TRUE(contains(message, "2 missing")) << message;
+  EXPECT_TRUE(contains(message, "bn.running_var")) << message;
+  EXPECT_TRUE(contains(message, "fc.bias")) << message;
   EXPECT_TRUE(torch::equal(model->conv->weight, before));
 }
 
@@ -113,31 +109,23 @@ TEST(WeightImportTest, StrictErrorNamesUnexpectedAndMismatchedKeys) {
   weights["fc.weight"] = torch::zeros({5, 4});
   weights["bn.running_mean"] = torch::zeros({4}, torch::kFloat64);
   Tiny model;
-  try {
-    import_state_dict(*model, weights, true, "tiny.pt");
-    FAIL() << "expected ModelFileError";
-  } catch (const ModelFileError& error) {
-    const std::string message = error.what();
-    EXPECT_TRUE(contains(message, "1 unexpected (head.weight)")) << message;
-    EXPECT_TRUE(contains(message, "fc.weight: [5,4] vs [2,4]")) << message;
-    EXPECT_TRUE(contains(message, "bn.running_mean: [4] Double vs [4] Float")) << message;
-    EXPECT_FALSE(contains(message, "missing")) << message;
-  }
+  const std::string message =
+      test::error_of<ModelFileError>([&] { import_state_dict(*model, weights, true, "tiny.pt"); });
+  EXPECT_TRUE(contains(message, "1 unexpected (head.weight)")) << message;
+  EXPECT_TRUE(contains(message, "fc.weight: [5,4] vs [2,4]")) << message;
+  EXPECT_TRUE(contains(message, "bn.running_mean: [4] Double vs [4] Float")) << message;
+  EXPECT_FALSE(contains(message, "missing")) << message;
 }
 
 TEST(WeightImportTest, StrictErrorListsOnlyTheFirstFewNames) {
   StateDict weights = tiny_weights();
   for (int i = 0; i < 20; ++i) weights["extra." + std::to_string(100 + i)] = torch::zeros({1});
   Tiny model;
-  try {
-    import_state_dict(*model, weights, true, "tiny.pt");
-    FAIL() << "expected ModelFileError";
-  } catch (const ModelFileError& error) {
-    const std::string message = error.what();
-    EXPECT_TRUE(contains(message, "20 unexpected (extra.100; extra.101;")) << message;
-    EXPECT_TRUE(contains(message, "...")) << message;
-    EXPECT_FALSE(contains(message, "extra.119")) << message;
-  }
+  const std::string message =
+      test::error_of<ModelFileError>([&] { import_state_dict(*model, weights, true, "tiny.pt"); });
+  EXPECT_TRUE(contains(message, "20 unexpected (extra.100; extra.101;")) << message;
+  EXPECT_TRUE(contains(message, "...")) << message;
+  EXPECT_FALSE(contains(message, "extra.119")) << message;
 }
 
 TEST(WeightImportTest, NonStrictReportsProblemsAndLoadsTheRest) {
@@ -160,20 +148,12 @@ TEST(WeightImportTest, NonStrictReportsProblemsAndLoadsTheRest) {
 
 TEST(WeightImportTest, ReadStateDictRejectsMissingAndForeignFiles) {
   test::ScratchDir dir;
-  try {
-    read_state_dict(dir / "absent.pt");
-    FAIL() << "expected ModelFileError";
-  } catch (const ModelFileError& error) {
-    EXPECT_TRUE(contains(error.what(), "absent.pt")) << error.what();
-  }
+  const std::string absent = test::error_of<ModelFileError>([&] { read_state_dict(dir / "absent.pt"); });
+  EXPECT_TRUE(contains(absent, "absent.pt")) << absent;
   test::write_file(dir / "garbage.pt", "this is not a zip archive");
-  try {
-    read_state_dict(dir / "garbage.pt");
-    FAIL() << "expected ModelFileError";
-  } catch (const ModelFileError& error) {
-    EXPECT_TRUE(contains(error.what(), "garbage.pt")) << error.what();
-    EXPECT_TRUE(contains(error.what(), "torch.save")) << error.what();
-  }
+  const std::string garbage = test::error_of<ModelFileError>([&] { read_state_dict(dir / "garbage.pt"); });
+  EXPECT_TRUE(contains(garbage, "garbage.pt")) << garbage;
+  EXPECT_TRUE(contains(garbage, "torch.save")) << garbage;
 }
 
 // A file written by the converter script reads back and imports strictly into hemapath's
@@ -206,13 +186,10 @@ TEST(WeightImportTest, ConverterOutputRoundTripsThroughReadStateDict) {
     EXPECT_TRUE(torch::equal(item.value(), weights.at(item.key()))) << item.key();
   }
 
-  try {
-    read_state_dict(ordered);
-    FAIL() << "expected ModelFileError for an OrderedDict state dict";
-  } catch (const ModelFileError& error) {
-    EXPECT_TRUE(contains(error.what(), "ordered.pt")) << error.what();
-    EXPECT_TRUE(contains(error.what(), "convert_torchvision_weights.py")) << error.what();
-  }
+  // The OrderedDict is refused, naming the converter that writes a file LibTorch reads.
+  const std::string message = test::error_of<ModelFileError>([&] { read_state_dict(ordered); });
+  EXPECT_TRUE(contains(message, "ordered.pt")) << message;
+  EXPECT_TRUE(contains(message, "convert_torchvision_weights.py")) << message;
 }
 
 // --- parity with torchvision --------------------------------------------------------------
