@@ -72,6 +72,11 @@ StateDict tiny_weights() {
   return weights;
 }
 
+// The message of the ModelFileError a strict import of `weights` into `model` throws.
+std::string strict_import_error(Tiny& model, const StateDict& weights, const std::string& source) {
+  return test::error_of<ModelFileError>([&] { import_state_dict(*model, weights, true, source); });
+}
+
 TEST(WeightImportTest, StrictImportCopiesEveryParameterAndBuffer) {
   const StateDict weights = tiny_weights();
   ASSERT_EQ(weights.size(), 8u);  // conv.weight, bn x5, fc x2
@@ -94,8 +99,7 @@ TEST(WeightImportTest, StrictErrorNamesMissingKeysAndLeavesModuleUntouched) {
   weights.erase("fc.bias");
   Tiny model;
   const torch::Tensor before = model->conv->weight.detach().clone();
-  const std::string message =
-      test::error_of<ModelFileError>([&] { import_state_dict(*model, weights, true, "weights/tiny.pt"); });
+  const std::string message = strict_import_error(model, weights, "weights/tiny.pt");
   EXPECT_TRUE(contains(message, "weights/tiny.pt")) << message;
   EXPECT_TRUE(contains(message, "2 missing")) << message;
   EXPECT_TRUE(contains(message, "bn.running_var")) << message;
@@ -109,8 +113,7 @@ TEST(WeightImportTest, StrictErrorNamesUnexpectedAndMismatchedKeys) {
   weights["fc.weight"] = torch::zeros({5, 4});
   weights["bn.running_mean"] = torch::zeros({4}, torch::kFloat64);
   Tiny model;
-  const std::string message =
-      test::error_of<ModelFileError>([&] { import_state_dict(*model, weights, true, "tiny.pt"); });
+  const std::string message = strict_import_error(model, weights, "tiny.pt");
   EXPECT_TRUE(contains(message, "1 unexpected (head.weight)")) << message;
   EXPECT_TRUE(contains(message, "fc.weight: [5,4] vs [2,4]")) << message;
   EXPECT_TRUE(contains(message, "bn.running_mean: [4] Double vs [4] Float")) << message;
@@ -121,8 +124,7 @@ TEST(WeightImportTest, StrictErrorListsOnlyTheFirstFewNames) {
   StateDict weights = tiny_weights();
   for (int i = 0; i < 20; ++i) weights["extra." + std::to_string(100 + i)] = torch::zeros({1});
   Tiny model;
-  const std::string message =
-      test::error_of<ModelFileError>([&] { import_state_dict(*model, weights, true, "tiny.pt"); });
+  const std::string message = strict_import_error(model, weights, "tiny.pt");
   EXPECT_TRUE(contains(message, "20 unexpected (extra.100; extra.101;")) << message;
   EXPECT_TRUE(contains(message, "...")) << message;
   EXPECT_FALSE(contains(message, "extra.119")) << message;
