@@ -4,6 +4,7 @@
 
 #include "hemapath/core/atomic_file.h"
 #include "hemapath/core/error.h"
+#include "hemapath/train/weight_average.h"
 
 namespace hemapath {
 namespace fs = std::filesystem;
@@ -20,6 +21,12 @@ void set_cpu_rng_state(const torch::Tensor& state) {
   auto gen = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(gen.mutex());
   gen.set_state(state);
+}
+
+InputError unreadable_checkpoint(const fs::path& path, const c10::Error& e) {
+  const std::string what = e.what_without_backtrace();
+  return InputError("--resume: checkpoint '" + path.string() + "' cannot be read (" + what.substr(0, what.find('\n')) +
+                    ")");
 }
 
 }  // namespace
@@ -65,7 +72,7 @@ TrainingProgress TrainingProgress::from_json(const nlohmann::json& state) {
 }
 
 void save_training_checkpoint(const fs::path& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
-                              const nlohmann::json& state) {
+                              const WeightAverage* average, const nlohmann::json& state) {
   HP_CHECK(state.contains("config"), Error, "a checkpoint's state must hold the run's config");
   torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
   model.save(model_archive);
@@ -73,6 +80,7 @@ void save_training_checkpoint(const fs::path& path, torch::nn::Module& model, to
   archive.write("model", model_archive);
   archive.write("optimizer", optimizer_archive);
   archive.write("rng", cpu_rng_state());
+  if (average) average->save(archive);
   archive.write("state", c10::IValue(state.dump()));
   AtomicFile file(path);
   archive.save_to(file.temp_path().string());
@@ -80,13 +88,29 @@ void save_training_checkpoint(const fs::path& path, torch::nn::Module& model, to
 }
 
 nlohmann::json load_training_checkpoint(const fs::path& path, torch::nn::Module& model,
-                                        torch::optim::Optimizer& optimizer, const nlohmann::json& config) {
+                                        torch::optim::Optimizer& optimizer, WeightAverage* average,
+                                        const nlohmann::json& config) {
   HP_CHECK(fs::is_regular_file(path), InputError, "--resume: no checkpoint at '", path.string(),
            "': nothing to resume in that folder");
   nlohmann::json state;
+  torch::serialize::InputArchive archive;
   try {
-    torch::serialize::InputArchive archive, model_archive, optimizer_archive;
     archive.load_from(path.string());
+    c10::IValue text;
+    archive.read("state", text);
+    state = nlohmann::json::parse(text.toStringRef());
+  } catch (const c10::Error& e) {
+    throw unreadable_checkpoint(path, e);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError("--resume: checkpoint '" + path.string() + "' holds a damaged state (" + e.what() + ")");
+  }
+  // Checked before any weights are read: other settings (a weight average switched on, say)
+  // would otherwise surface as a missing tensor instead of the reason.
+  HP_CHECK(state.value("config", nlohmann::json()) == config, InputError,
+           "--resume: the config differs from the one the run in '", path.parent_path().string(),
+           "' was started with; use the same config or a new --out folder");
+  try {
+    torch::serialize::InputArchive model_archive, optimizer_archive;
     archive.read("model", model_archive);
     archive.read("optimizer", optimizer_archive);
     model.load(model_archive);
@@ -94,19 +118,10 @@ nlohmann::json load_training_checkpoint(const fs::path& path, torch::nn::Module&
     torch::Tensor rng;
     archive.read("rng", rng);
     set_cpu_rng_state(rng);
-    c10::IValue text;
-    archive.read("state", text);
-    state = nlohmann::json::parse(text.toStringRef());
+    if (average) average->load(archive);
   } catch (const c10::Error& e) {
-    std::string what = e.what_without_backtrace();
-    throw InputError("--resume: checkpoint '" + path.string() + "' cannot be read (" + what.substr(0, what.find('\n')) +
-                     ")");
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError("--resume: checkpoint '" + path.string() + "' holds a damaged state (" + e.what() + ")");
+    throw unreadable_checkpoint(path, e);
   }
-  HP_CHECK(state.value("config", nlohmann::json()) == config, InputError,
-           "--resume: the config differs from the one the run in '", path.parent_path().string(),
-           "' was started with; use the same config or a new --out folder");
   return state;
 }
 

@@ -28,6 +28,7 @@ EpochLoop::EpochLoop(torch::nn::Module& model, std::vector<std::string> frozen, 
       base_lr_(optimizer.lr),
       unfreeze_lr_(freeze.unfreeze_lr > 0 ? freeze.unfreeze_lr : optimizer.lr / 10),
       epochs_(epochs),
+      ema_decay_(optimizer.ema_decay),
       schedule_(schedule, optimizer.lr, epochs),
       dir_(std::move(dir)),
       config_(std::move(config)) {
@@ -35,13 +36,14 @@ EpochLoop::EpochLoop(torch::nn::Module& model, std::vector<std::string> frozen, 
   const ParameterPartition parameters = partition_parameters(model_, frozen_);
   optimizer_ = make_optimizer(optimizer, parameters.trainable);
   if (!parameters.frozen.empty()) optimizer_->add_param_group(torch::optim::OptimizerParamGroup(parameters.frozen));
+  if (ema_decay_ > 0) average_ = std::make_unique<WeightAverage>(model_, ema_decay_);
 }
 
 void EpochLoop::start(bool resume, const Normalization& normalization,
                       const std::function<std::vector<cv::Mat>()>& training_images) {
   if (resume) {
-    progress_ =
-        TrainingProgress::from_json(load_training_checkpoint(dir_ / kCheckpointName, model_, *optimizer_, config_));
+    progress_ = TrainingProgress::from_json(
+        load_training_checkpoint(dir_ / kCheckpointName, model_, *optimizer_, average_.get(), config_));
     schedule_.load_state(progress_.schedule_state);
     logger("train")->info("resuming at epoch {} of {}", progress_.next_epoch + 1, epochs_);
     return;
@@ -60,6 +62,12 @@ void EpochLoop::join(DistributedGroup* group, uint64_t seed) {
   if (!group) return;
   writes_files_ = group->is_main();
   group->start_training(model_, seed, progress_.next_epoch);
+  // A new run's average starts from rank 0's weights, as the model now does on every rank.
+  if (average_ && progress_.next_epoch == 0) average_ = std::make_unique<WeightAverage>(model_, ema_decay_);
+}
+
+void EpochLoop::after_step() {
+  if (average_) average_->update();
 }
 
 double EpochLoop::begin_epoch(int epoch) {
@@ -81,17 +89,20 @@ void EpochLoop::end_epoch(int epoch, double value, const nlohmann::json& record,
                           int patience, const std::string& monitor) {
   schedule_.observe(value);
   progress_.history.push_back(record);
-  if (progress_.record(value, epoch + 1, patience)) {
-    if (writes_files_) save_model_file(best_path().string(), header, model_);
-  } else if (progress_.stopped_early) {
+  const bool improved = progress_.record(value, epoch + 1, patience);
+  if (!improved && progress_.stopped_early) {
     logger("train")->info("early stop: no {} improvement for {} epochs (best epoch {})", monitor, patience,
                           progress_.best_epoch);
   }
   progress_.next_epoch = epoch + 1;
   progress_.schedule_state = schedule_.state();
   if (!writes_files_) return;
-  save_model_file(last_path().string(), header, model_);
-  save_training_checkpoint(dir_ / kCheckpointName, model_, *optimizer_, progress_.to_json(config_));
+  {
+    const AveragedWeightsScope averaged = averaged_weights();
+    if (improved) save_model_file(best_path().string(), header, model_);
+    save_model_file(last_path().string(), header, model_);
+  }
+  save_training_checkpoint(dir_ / kCheckpointName, model_, *optimizer_, average_.get(), progress_.to_json(config_));
 }
 
 nlohmann::json EpochLoop::training_record(int epoch, uint64_t seed, const SplitIndices& split) const {

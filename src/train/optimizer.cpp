@@ -13,11 +13,17 @@ OptimizerConfig OptimizerConfig::from_config(const ConfigNode& node) {
   c.weight_decay = node.get_number("weight_decay", c.weight_decay, 0, 1);
   c.momentum = node.get_number("momentum", c.momentum, 0, 0.999);
   c.nesterov = node.get<bool>("nesterov", c.nesterov);
+  c.ema_decay = node.get_number("ema_decay", c.ema_decay, 0, 0.99999);
   return c;
 }
 
 nlohmann::json OptimizerConfig::to_json() const {
-  return {{"name", name}, {"lr", lr}, {"weight_decay", weight_decay}, {"momentum", momentum}, {"nesterov", nesterov}};
+  return {{"name", name},
+          {"lr", lr},
+          {"weight_decay", weight_decay},
+          {"momentum", momentum},
+          {"nesterov", nesterov},
+          {"ema_decay", ema_decay}};
 }
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerConfig& c,

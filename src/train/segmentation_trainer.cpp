@@ -86,11 +86,12 @@ struct PassTotals {
 
 // With a group, each rank runs its part of every batch and the gradients are averaged over
 // the ranks before the step.
-PassTotals train_one_pass(SegmenterImpl& model, torch::optim::Optimizer& optimizer, BatchLoader& loader,
+PassTotals train_one_pass(SegmenterImpl& model, EpochLoop& loop, BatchLoader& loader,
                           const SegmentationLossConfig& loss_config, const c10::Device& device, TrainingLayout layout,
                           DistributedGroup* group, Progress& progress, int epoch) {
   const auto start = std::chrono::steady_clock::now();
   const std::vector<torch::Tensor> parameters = model.parameters();
+  torch::optim::Optimizer& optimizer = loop.optimizer();
   PassTotals t;
   while (auto batch = loader.next()) {
     const torch::Tensor images = to_layout(batch->images.to(device), layout), targets = batch->labels.to(device);
@@ -102,6 +103,7 @@ PassTotals train_one_pass(SegmenterImpl& model, torch::optim::Optimizer& optimiz
     loss.backward();
     if (group) group->average_gradients(parameters, images.size(0));
     optimizer.step();
+    loop.after_step();
     t.loss_sum += value * images.size(0);
     t.seen += images.size(0);
     progress.set_metric("loss", t.mean_loss());
@@ -209,8 +211,7 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
     Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs),
                       static_cast<int64_t>(loader.num_batches()) * config.batch_size / rank_part.count, "patch");
     const PassTotals pass =
-        train_one_pass(*model, loop.optimizer(), loader, config.loss, options.device, layout, group, progress, epoch);
-    if (group) group->average_buffers(*model);
+        train_one_pass(*model, loop, loader, config.loss, options.device, layout, group, progress, epoch);
 
     SegmentationEpochRecord record;
     record.epoch = epoch + 1;
@@ -219,29 +220,35 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
     record.train_patches_per_second = pass.seconds > 0 ? pass.seen / pass.seconds : 0;
     double value = -record.train_loss;
     nlohmann::json metrics = {{"train_loss", record.train_loss}};
-    if (!split.val.empty()) {
-      // Every rank validates on all validation images: the same weights give the same figures.
-      const SegmentationValidation val = validate_segmenter(*model, binary, dataset, split.val, options.device);
-      const SegmentationConfusion& c = val.confusion;
-      auto finite = [](double v) { return std::isfinite(v) ? v : 0.0; };
-      record.val_pixel_accuracy = finite(c.pixel_accuracy());
-      record.val_mean_iou = finite(c.mean_iou());
-      record.val_foreground_miou = finite(foreground_mean_iou(c));
-      record.val_mean_dice = finite(c.mean_dice());
-      record.val_images_per_second = val.seconds > 0 ? split.val.size() / val.seconds : 0;
-      value = finite(segmentation_metric(c, config.monitor));
-      metrics["val"] = c.to_json(config.data.classes);
-      metrics["val"]["foreground_miou"] = record.val_foreground_miou;
+    {
+      // Validation sees the averaged weights where there are some, as the model files will.
+      const AveragedWeightsScope averaged = loop.averaged_weights();
+      if (group) group->average_buffers(*model);
+      if (!split.val.empty()) {
+        // Every rank validates on all validation images: the same weights give the same figures.
+        const SegmentationValidation val = validate_segmenter(*model, binary, dataset, split.val, options.device);
+        const SegmentationConfusion& c = val.confusion;
+        auto finite = [](double v) { return std::isfinite(v) ? v : 0.0; };
+        record.val_pixel_accuracy = finite(c.pixel_accuracy());
+        record.val_mean_iou = finite(c.mean_iou());
+        record.val_foreground_miou = finite(foreground_mean_iou(c));
+        record.val_mean_dice = finite(c.mean_dice());
+        record.val_images_per_second = val.seconds > 0 ? split.val.size() / val.seconds : 0;
+        value = finite(segmentation_metric(c, config.monitor));
+        metrics["val"] = c.to_json(config.data.classes);
+        metrics["val"]["foreground_miou"] = record.val_foreground_miou;
+      }
     }
     record.seconds = seconds_since(epoch_start);
     if (split.val.empty())
       log->info("epoch {}/{}: lr {:.2e} train loss {:.4f} | {:.1f} patches/s train", epoch + 1, config.epochs, lr,
                 record.train_loss, record.train_patches_per_second);
     else
-      log->info("epoch {}/{}: lr {:.2e} train loss {:.4f} | val pixel acc {:.3f} mIoU {:.3f} foreground mIoU {:.3f} "
-                "| {:.1f} patches/s train",
-                epoch + 1, config.epochs, lr, record.train_loss, record.val_pixel_accuracy, record.val_mean_iou,
-                record.val_foreground_miou, record.train_patches_per_second);
+      log->info(
+          "epoch {}/{}: lr {:.2e} train loss {:.4f} | val pixel acc {:.3f} mIoU {:.3f} foreground mIoU {:.3f} "
+          "| {:.1f} patches/s train",
+          epoch + 1, config.epochs, lr, record.train_loss, record.val_pixel_accuracy, record.val_mean_iou,
+          record.val_foreground_miou, record.train_patches_per_second);
 
     header.training = loop.training_record(epoch, config.seed, split);
     header.metrics = metrics;

@@ -80,8 +80,7 @@ void write_history(const fs::path& dir, const std::vector<EpochRecord>& history,
 void write_split(const fs::path& dir, const LabeledSamples& data, const SplitIndices& split) {
   CsvWriter csv({"image", "label", "part"});
   auto add = [&](const std::vector<size_t>& part, const char* name) {
-    for (size_t i : part)
-      csv.add_row({data.samples[i].image_path, data.class_names[data.samples[i].label], name});
+    for (size_t i : part) csv.add_row({data.samples[i].image_path, data.class_names[data.samples[i].label], name});
   };
   add(split.train, "train");
   add(split.val, "val");
@@ -101,13 +100,14 @@ struct PassTotals {
 // One optimiser step per batch. The batch runs as `micro_batches` parts, each part's mean loss
 // weighted by its share of the batch; with a group, the gradients are then averaged over the
 // ranks, each of which ran its own part of the global batch.
-PassTotals train_one_pass(ClassifierImpl& model, torch::optim::Optimizer& optimizer, BatchLoader& loader,
+PassTotals train_one_pass(ClassifierImpl& model, EpochLoop& loop, BatchLoader& loader,
                           const torch::nn::functional::CrossEntropyFuncOptions& loss_options,
                           const LossHeadConfig& head, bool detach_head, const c10::Device& device,
                           TrainingLayout layout, int micro_batches, DistributedGroup* group, Progress& progress,
                           int epoch) {
   const auto start = std::chrono::steady_clock::now();
   const std::vector<torch::Tensor> parameters = model.parameters();
+  torch::optim::Optimizer& optimizer = loop.optimizer();
   PassTotals t;
   while (auto batch = loader.next()) {
     torch::Tensor images = batch->images.to(device), targets = batch->labels.to(device);
@@ -129,6 +129,7 @@ PassTotals train_one_pass(ClassifierImpl& model, torch::optim::Optimizer& optimi
     }
     if (group) group->average_gradients(parameters, n);
     optimizer.step();
+    loop.after_step();
     t.seen += n;
     progress.set_metric("loss", t.mean_loss());
     progress.advance(n);
@@ -224,9 +225,9 @@ SplitIndices split_for(const SplitConfig& split, const std::vector<int>& labels,
     parts = {std::move(grouped[0]), std::move(grouped[1]), std::move(grouped[2])};
   }
   if (split.train_subset < 1)
-    parts.train = stratified_split_of(parts.train, labels, split.train_subset, 1 - split.train_subset, 0,
-                                      split.subset_seed)
-                      .train;
+    parts.train =
+        stratified_split_of(parts.train, labels, split.train_subset, 1 - split.train_subset, 0, split.subset_seed)
+            .train;
   return parts;
 }
 
@@ -322,23 +323,9 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
                        rank_part);
     Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs),
                       static_cast<int64_t>(loader.num_batches()) * config.batch_size / rank_part.count, "img");
-    const PassTotals pass = train_one_pass(*model, loop.optimizer(), loader, loss_options, config.loss_head,
+    const PassTotals pass = train_one_pass(*model, loop, loader, loss_options, config.loss_head,
                                            epoch >= config.loss_head.first_detached_epoch(config.epochs),
                                            options.device, layout, config.micro_batches, group, progress, epoch);
-    if (config.bn_recalibration) {
-      BatchLoader images(dataset, split.train, config.batch_size, /*augment=*/false, config.seed, epoch,
-                         std::max(1, config.workers),
-                         /*drop_last=*/group && split.train.size() > static_cast<size_t>(config.batch_size), rank_part);
-      recalibrate_batch_norm(
-          *model,
-          [&]() -> std::optional<torch::Tensor> {
-            auto batch = images.next();
-            if (!batch) return std::nullopt;
-            return batch->images.to(options.device);
-          },
-          [&](const torch::Tensor& x) { return model->forward(x); });
-    }
-    if (group) group->average_buffers(*model);
 
     EpochRecord record;
     record.epoch = epoch + 1;
@@ -348,35 +335,54 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
     record.train_images_per_second = pass.seconds > 0 ? pass.seen / pass.seconds : 0;
     double value = -record.train_loss;
     nlohmann::json metrics = {{"train_loss", record.train_loss}, {"train_accuracy", record.train_accuracy}};
-    if (!split.val.empty()) {
-      EvalResult val = evaluate_split(*model, dataset, split.val, data.class_names, config.batch_size, options.device,
-                                      std::max(1, config.workers), group);
-      record.val_loss = val.loss;
-      record.val_accuracy = val.report.accuracy;
-      record.val_macro_f1 = val.report.macro_f1;
-      record.val_balanced_accuracy = val.report.balanced_accuracy;
-      record.val_images_per_second = val.predictions.images_per_second;
-      value = monitored_value(config.monitor, val);
-      metrics["val"] = val.report.to_json();
-      metrics["val"]["loss"] = val.loss;
+    {
+      // Batch-norm recalibration and validation see the averaged weights where there are some,
+      // as the model files will.
+      const AveragedWeightsScope averaged = loop.averaged_weights();
+      if (config.bn_recalibration) {
+        BatchLoader images(
+            dataset, split.train, config.batch_size, /*augment=*/false, config.seed, epoch, std::max(1, config.workers),
+            /*drop_last=*/group && split.train.size() > static_cast<size_t>(config.batch_size), rank_part);
+        recalibrate_batch_norm(
+            *model,
+            [&]() -> std::optional<torch::Tensor> {
+              auto batch = images.next();
+              if (!batch) return std::nullopt;
+              return batch->images.to(options.device);
+            },
+            [&](const torch::Tensor& x) { return model->forward(x); });
+      }
+      if (group) group->average_buffers(*model);
+      if (!split.val.empty()) {
+        EvalResult val = evaluate_split(*model, dataset, split.val, data.class_names, config.batch_size, options.device,
+                                        std::max(1, config.workers), group);
+        record.val_loss = val.loss;
+        record.val_accuracy = val.report.accuracy;
+        record.val_macro_f1 = val.report.macro_f1;
+        record.val_balanced_accuracy = val.report.balanced_accuracy;
+        record.val_images_per_second = val.predictions.images_per_second;
+        value = monitored_value(config.monitor, val);
+        metrics["val"] = val.report.to_json();
+        metrics["val"]["loss"] = val.loss;
+      }
     }
     record.seconds = seconds_since(epoch_start);
     if (split.val.empty())
       log->info("epoch {}/{}: lr {:.2e} train loss {:.4f} acc {:.3f} | {:.1f} img/s train", epoch + 1, config.epochs,
                 lr, record.train_loss, record.train_accuracy, record.train_images_per_second);
     else
-      log->info("epoch {}/{}: lr {:.2e} train loss {:.4f} acc {:.3f} | val loss {:.4f} acc {:.3f} macro-F1 {:.3f} | "
-                "{:.1f} img/s train, {:.1f} img/s inference",
-                epoch + 1, config.epochs, lr, record.train_loss, record.train_accuracy, record.val_loss,
-                record.val_accuracy, record.val_macro_f1, record.train_images_per_second, record.val_images_per_second);
+      log->info(
+          "epoch {}/{}: lr {:.2e} train loss {:.4f} acc {:.3f} | val loss {:.4f} acc {:.3f} macro-F1 {:.3f} | "
+          "{:.1f} img/s train, {:.1f} img/s inference",
+          epoch + 1, config.epochs, lr, record.train_loss, record.train_accuracy, record.val_loss, record.val_accuracy,
+          record.val_macro_f1, record.train_images_per_second, record.val_images_per_second);
 
     header.training = loop.training_record(epoch, config.seed, split);
     if (options.split)
       header.training["split_origin"] = options.split_origin.empty() ? "a given split" : options.split_origin;
     header.metrics = metrics;
     loop.end_epoch(epoch, value, record.to_json(), header.to_json(), config.early_stop_patience, config.monitor);
-    if (writes_files)
-      write_history(dir, records(state.history), config.monitor, !split.val.empty());
+    if (writes_files) write_history(dir, records(state.history), config.monitor, !split.val.empty());
     ++epochs_this_run;
   }
 

@@ -97,6 +97,36 @@ TEST(SegmentationTrainer, LossFallsAndTheModelFileReloadsToTheRecordedFigures) {
   EXPECT_NEAR(hi, 1, 1e-5);
 }
 
+// train.optimizer.ema_decay: the live weights follow the same path, and validation and the
+// model file hold their average.
+TEST(SegmentationTrainer, WeightAveragingKeepsTheTrainingPathAndValidatesTheSavedAverage) {
+  torch::set_num_threads(1);
+  test::ScratchDir dir;
+  const SegmentationTrainConfig averaged = SegmentationTrainConfig::load(tiny_config(
+      dir.path(), "{epochs: 4, batch_size: 4, optimizer: {name: adam, lr: 0.01, weight_decay: 0, ema_decay: 0.8}, "
+                  "schedule: {name: constant}}"));
+  SegmentationTrainConfig plain = averaged;
+  plain.optimizer.ema_decay = 0;
+  TrainRunOptions options;
+  options.out_dir = dir / "plain";
+  const SegmentationTrainResult without = train_segmenter(plain, options);
+  options.out_dir = dir / "averaged";
+  const SegmentationTrainResult with = train_segmenter(averaged, options);
+  ASSERT_EQ(with.history.size(), without.history.size());
+  for (size_t e = 0; e < with.history.size(); ++e)
+    EXPECT_DOUBLE_EQ(with.history[e].train_loss, without.history[e].train_loss) << "epoch " << e + 1;
+  EXPECT_FALSE(same_segmenter_weights(with.last_model, without.last_model));
+
+  LoadedSegmenter last = load_segmenter(with.last_model, torch::kCPU);
+  SegmentationDataset data(list_segmentation_pairs(averaged.data), averaged.data,
+                           {0.5, 64, {}, last.header.normalization, {}});
+  data.load(1);
+  const SplitIndices split = segmentation_split(averaged.split, data.size());
+  const SegmentationValidation v = validate_segmenter(*last.model, true, data, split.val, torch::kCPU);
+  EXPECT_NEAR(foreground_mean_iou(v.confusion), with.history.back().val_foreground_miou, 1e-12);
+  EXPECT_NE(with.history.back().val_pixel_accuracy, without.history.back().val_pixel_accuracy);
+}
+
 TEST(SegmentationTrainer, ResumeGivesTheWeightsOfAnUninterruptedRun) {
   torch::set_num_threads(1);
   test::ScratchDir dir;

@@ -104,6 +104,52 @@ TEST(Trainer, ResumeGivesTheWeightsOfAnUninterruptedRunAndSeedsRepeat) {
   EXPECT_FALSE(same_classifier_weights(dir / "whole/last.hpm", dir / "other/last.hpm"));
 }
 
+// train.optimizer.ema_decay: the live weights train exactly as without it, validation and
+// the model files use the average, and an interrupted run resumes to the same average.
+TEST(Trainer, WeightAveragingKeepsTheTrainingPathSavesTheAverageAndResumes) {
+  test::ScratchDir dir;
+  TrainConfig averaged = TrainConfig::load(tiny_config(
+      dir, 6, "{epochs: 6, batch_size: 4, bn_recalibration: true, "
+              "optimizer: {name: adam, lr: 0.003, weight_decay: 0, ema_decay: 0.8}, "
+              "schedule: {name: constant}}", "{enabled: false}"));
+  TrainConfig plain = averaged;
+  plain.optimizer.ema_decay = 0;
+
+  TrainRunOptions options;
+  options.out_dir = dir / "plain";
+  const TrainResult without = train_classifier(plain, options);
+  options.out_dir = dir / "averaged";
+  const TrainResult with = train_classifier(averaged, options);
+  ASSERT_EQ(with.history.size(), without.history.size());
+  for (size_t e = 0; e < with.history.size(); ++e)
+    EXPECT_DOUBLE_EQ(with.history[e].train_loss, without.history[e].train_loss) << "epoch " << e + 1;
+  EXPECT_FALSE(same_classifier_weights(with.last_model, without.last_model));
+
+  // The recorded validation figures are those of the saved (averaged) weights.
+  LoadedClassifier last = load_classifier(with.last_model, torch::kCPU);
+  EvalSet val = resolve_eval_set(last.header, {"", "", "val", {}});
+  ClassificationDataset data(val.data.samples, last.header.inference_data_options());
+  EvalResult e = evaluate_dataset(*last.model, data, val.indices, last.header.classes, 4, torch::kCPU, 1);
+  EXPECT_NEAR(e.loss, with.history.back().val_loss, 1e-5);
+  EXPECT_GT(std::abs(with.history.back().val_loss - without.history.back().val_loss), 1e-3);
+
+  TrainRunOptions interrupted;
+  interrupted.out_dir = dir / "interrupted";
+  interrupted.stop_after_epochs = 3;
+  train_classifier(averaged, interrupted);
+  interrupted.stop_after_epochs = 0;
+  interrupted.resume = true;
+  EXPECT_TRUE(train_classifier(averaged, interrupted).complete);
+  EXPECT_TRUE(same_classifier_weights(with.last_model, dir / "interrupted/last.hpm")) << "resume lost the average";
+
+  // Switching averaging on for a run started without it is another config, named as such.
+  TrainRunOptions switched;
+  switched.out_dir = dir / "plain";
+  switched.resume = true;
+  const std::string message = test::error_of<InputError>([&] { train_classifier(averaged, switched); });
+  EXPECT_NE(message.find("config differs"), std::string::npos) << message;
+}
+
 TEST(Trainer, RefusesToOverwriteARunOrResumeWithAnotherConfig) {
   test::ScratchDir dir;
   TrainConfig config = TrainConfig::load(

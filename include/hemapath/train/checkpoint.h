@@ -12,6 +12,8 @@
 
 namespace hemapath {
 
+class WeightAverage;
+
 /// Where an epoch loop stands: what a checkpoint must restore besides weights, optimiser and
 /// RNG for a resumed run to continue exactly as an uninterrupted one.
 struct TrainingProgress {
@@ -32,14 +34,18 @@ struct TrainingProgress {
   static TrainingProgress from_json(const nlohmann::json& state);
 };
 
-/// Writes `state` (which must hold "config") with the model, optimiser and RNG to `path`.
+/// Writes `state` (which must hold "config") with the model, optimiser, RNG and, when not
+/// null, the weight average to `path`.
 void save_training_checkpoint(const std::filesystem::path& path, torch::nn::Module& model,
-                              torch::optim::Optimizer& optimizer, const nlohmann::json& state);
+                              torch::optim::Optimizer& optimizer, const WeightAverage* average,
+                              const nlohmann::json& state);
 
-/// Restores model, optimiser and RNG from `path` and returns the loop state. InputError when
-/// there is no checkpoint, it cannot be read, or its "config" differs from `config` (resuming
-/// with other settings would silently mix two runs).
+/// Restores model, optimiser, RNG and (when not null) the weight average from `path` and
+/// returns the loop state. InputError when there is no checkpoint, it cannot be read, or its
+/// "config" differs from `config` (resuming with other settings would silently mix two runs);
+/// the config is compared before any weights are read.
 nlohmann::json load_training_checkpoint(const std::filesystem::path& path, torch::nn::Module& model,
-                                        torch::optim::Optimizer& optimizer, const nlohmann::json& config);
+                                        torch::optim::Optimizer& optimizer, WeightAverage* average,
+                                        const nlohmann::json& config);
 
 }  // namespace hemapath

@@ -2,7 +2,9 @@
 /// What every trainer does around its epochs: the run folder, an optimiser whose frozen
 /// backbone stages sit in their own parameter group (thawed at train.freeze.unfreeze_epoch
 /// with their own learning rate), the learning-rate schedule, the resumable loop state, and
-/// after each epoch the best and last model files and the checkpoint.
+/// after each epoch the best and last model files and the checkpoint. With
+/// train.optimizer.ema_decay, it also keeps a moving average of the weights, which validation
+/// (inside averaged_weights()) and the model files use while training goes on from the live ones.
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -18,6 +20,7 @@
 #include "hemapath/train/optimizer.h"
 #include "hemapath/train/train_config.h"
 #include "hemapath/train/train_outcome.h"
+#include "hemapath/train/weight_average.h"
 
 namespace hemapath {
 
@@ -57,9 +60,16 @@ class EpochLoop {
   /// Before 0-based `epoch`: sets its learning rate, puts the model in training mode and
   /// freezes or thaws the frozen stages. Returns the learning rate.
   double begin_epoch(int epoch);
-  /// After it: appends `record` to the history, reports `value` (the monitored figure, higher
-  /// is better) to the schedule and the early stopping, writes best.hpm when it improved,
-  /// last.hpm and the checkpoint. `header` is the model file header of this epoch.
+  /// After each optimiser step: updates the weight average, if any.
+  void after_step();
+  /// While the returned scope lives the model holds the averaged weights (the live ones
+  /// without an average): trainers validate inside it.
+  AveragedWeightsScope averaged_weights() { return AveragedWeightsScope(average_.get()); }
+
+  /// After it, outside averaged_weights(): appends `record` to the history, reports `value`
+  /// (the monitored figure, higher is better) to the schedule and the early stopping, writes
+  /// best.hpm when it improved and last.hpm (the averaged weights where there are some), and
+  /// the checkpoint (live weights and average). `header` is the model file header of this epoch.
   void end_epoch(int epoch, double value, const nlohmann::json& record, const nlohmann::json& header,
                  int patience, const std::string& monitor);
 
@@ -76,6 +86,8 @@ class EpochLoop {
   double base_lr_, unfreeze_lr_;
   int epochs_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  double ema_decay_;
+  std::unique_ptr<WeightAverage> average_;
   LrSchedule schedule_;
   std::filesystem::path dir_;
   nlohmann::json config_;

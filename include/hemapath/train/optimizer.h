@@ -17,6 +17,7 @@ struct OptimizerConfig {
   double weight_decay = 1e-4;   ///< decoupled for adamw, L2 for adam and sgd
   double momentum = 0.9;        ///< sgd only
   bool nesterov = false;        ///< sgd only
+  double ema_decay = 0;         ///< > 0: validate and save a moving average of the weights (weight_average.h)
   static OptimizerConfig from_config(const ConfigNode& node);
   nlohmann::json to_json() const;
 };
