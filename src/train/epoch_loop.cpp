@@ -36,7 +36,11 @@ EpochLoop::EpochLoop(torch::nn::Module& model, std::vector<std::string> frozen, 
   const ParameterPartition parameters = partition_parameters(model_, frozen_);
   optimizer_ = make_optimizer(optimizer, parameters.trainable);
   if (!parameters.frozen.empty()) optimizer_->add_param_group(torch::optim::OptimizerParamGroup(parameters.frozen));
-  if (ema_decay_ > 0) average_ = std::make_unique<WeightAverage>(model_, ema_decay_);
+  if (ema_decay_ > 0) {
+    average_ = std::make_unique<WeightAverage>(model_, ema_decay_);
+    logger("train")->info("weights averaged over the steps (ema_decay {}): validation and model files use the average",
+                          ema_decay_);
+  }
 }
 
 void EpochLoop::start(bool resume, const Normalization& normalization,
