@@ -88,6 +88,28 @@ TEST(DistributedTrain, TwoRanksEndWithTheWeightsOfOneProcessOnTheSameGlobalBatch
   EXPECT_EQ(column(log_one, 3), column(log_two, 3));  // train accuracy
 }
 
+// With train.optimizer.ema_decay every rank starts its average from rank 0's weights and keeps
+// it in step, so rank 0's model file holds the average one process would have saved.
+TEST(DistributedTrain, WeightAveragingOnTwoRanksSavesTheAverageOfOneProcess) {
+  test::ScratchDir dir;
+  const std::string config = test::write_tiny_wbc_config(
+      dir.path(), 12, "{epochs: 2, batch_size: 7, optimizer: {name: adamw, lr: 0.01, ema_decay: 0.9}}",
+      "{hflip: true, vflip: true, rotate_degrees: 90}", kTinyModel);
+  const std::string common = " --config '" + config + "' --threads 1";
+  auto one = test::run_cli("train" + common + " --out '" + (dir / "one") + "' --set train.micro_batches=2");
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  auto two = test::run_shell("MASTER_PORT=" + std::to_string(test_port(5)) + " " +
+                             launch(2, "train" + common + " --out '" + (dir / "two") + "' --distributed"));
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  const double same = max_parameter_difference(dir.path() / "one" / "last.hpm", dir.path() / "two" / "last.hpm");
+  EXPECT_LT(same, 1e-4);
+  // And the average is not the live weights: without it the same runs end elsewhere.
+  auto plain = test::run_cli("train" + common + " --out '" + (dir / "plain") + "' --set train.micro_batches=2" +
+                             " --set train.optimizer.ema_decay=0");
+  ASSERT_EQ(plain.exit_code, 0) << plain.output;
+  EXPECT_GT(max_parameter_difference(dir.path() / "plain" / "last.hpm", dir.path() / "two" / "last.hpm"), 100 * same);
+}
+
 TEST(DistributedTrain, AKilledRankStopsTheOtherWithAClearErrorAndTheRunResumes) {
   test::ScratchDir dir;
   const std::string config =
