@@ -44,6 +44,19 @@ double max_parameter_difference(const fs::path& a, const fs::path& b) {
 
 const char* kTinyModel = "{arch: separable_cnn, dropout: 0, extra: {width: 0.25}}";
 
+// Trains one config twice: as one process running each global batch as the two ranks' halves
+// (BatchNorm sees each half alone, as each rank does), into DIR/one, and on two ranks, into
+// DIR/two. Returns the ranks' output.
+std::string train_in_one_process_and_on_two_ranks(const test::ScratchDir& dir, const std::string& config, int port) {
+  const std::string common = " --config '" + config + "' --threads 1";
+  auto one = test::run_cli("train" + common + " --out '" + (dir / "one") + "' --set train.micro_batches=2");
+  EXPECT_EQ(one.exit_code, 0) << one.output;
+  auto two = test::run_shell("MASTER_PORT=" + std::to_string(port) + " " +
+                             launch(2, "train" + common + " --out '" + (dir / "two") + "' --distributed"));
+  EXPECT_EQ(two.exit_code, 0) << two.output;
+  return two.output;
+}
+
 TEST(DistributedTrain, TwoRanksEndWithTheWeightsOfOneProcessOnTheSameGlobalBatches) {
   test::ScratchDir dir;
   // 48 images, 24 to train on: three global batches of 7, augmented, split 3 + 4 between the
@@ -51,16 +64,9 @@ TEST(DistributedTrain, TwoRanksEndWithTheWeightsOfOneProcessOnTheSameGlobalBatch
   const std::string config =
       test::write_tiny_wbc_config(dir.path(), 12, "{epochs: 1, batch_size: 7, optimizer: {name: adamw, lr: 0.01}}",
                                   "{hflip: true, vflip: true, rotate_degrees: 90}", kTinyModel);
-  const std::string common = " --config '" + config + "' --threads 1";
-  // One process running each global batch as the two ranks' halves (BatchNorm sees each half
-  // alone, as each rank does).
-  auto one = test::run_cli("train" + common + " --out '" + (dir / "one") + "' --set train.micro_batches=2");
-  ASSERT_EQ(one.exit_code, 0) << one.output;
-  auto two = test::run_shell("MASTER_PORT=" + std::to_string(test_port(0)) + " " +
-                             launch(2, "train" + common + " --out '" + (dir / "two") + "' --distributed"));
-  ASSERT_EQ(two.exit_code, 0) << two.output;
-  EXPECT_TRUE(contains(two.output, "[rank 0] trained separable_cnn on 24 images")) << two.output;
-  EXPECT_FALSE(contains(two.output, "[rank 1] trained")) << two.output;  // rank 0 reports
+  const std::string two = train_in_one_process_and_on_two_ranks(dir, config, test_port(0));
+  EXPECT_TRUE(contains(two, "[rank 0] trained separable_cnn on 24 images")) << two;
+  EXPECT_FALSE(contains(two, "[rank 1] trained")) << two;  // rank 0 reports
   EXPECT_TRUE(fs::exists(dir.path() / "two" / "checkpoint.pt"));
 
   // Equal up to the order of float sums (Adam divides by small second moments, which makes
@@ -69,7 +75,7 @@ TEST(DistributedTrain, TwoRanksEndWithTheWeightsOfOneProcessOnTheSameGlobalBatch
   EXPECT_LT(same, 1e-4);
   std::cout << "max parameter difference: 2 ranks vs 1 process with micro-batches " << same;
   // The comparison can tell: whole batches through BatchNorm train other weights.
-  auto whole = test::run_cli("train" + common + " --out '" + (dir / "whole") + "'");
+  auto whole = test::run_cli("train --config '" + config + "' --threads 1 --out '" + (dir / "whole") + "'");
   ASSERT_EQ(whole.exit_code, 0) << whole.output;
   const double other = max_parameter_difference(dir.path() / "whole" / "last.hpm", dir.path() / "two" / "last.hpm");
   std::cout << ", vs 1 process on whole batches " << other << "\n";
@@ -95,17 +101,12 @@ TEST(DistributedTrain, WeightAveragingOnTwoRanksSavesTheAverageOfOneProcess) {
   const std::string config = test::write_tiny_wbc_config(
       dir.path(), 12, "{epochs: 2, batch_size: 7, optimizer: {name: adamw, lr: 0.01, ema_decay: 0.9}}",
       "{hflip: true, vflip: true, rotate_degrees: 90}", kTinyModel);
-  const std::string common = " --config '" + config + "' --threads 1";
-  auto one = test::run_cli("train" + common + " --out '" + (dir / "one") + "' --set train.micro_batches=2");
-  ASSERT_EQ(one.exit_code, 0) << one.output;
-  auto two = test::run_shell("MASTER_PORT=" + std::to_string(test_port(5)) + " " +
-                             launch(2, "train" + common + " --out '" + (dir / "two") + "' --distributed"));
-  ASSERT_EQ(two.exit_code, 0) << two.output;
+  train_in_one_process_and_on_two_ranks(dir, config, test_port(5));
   const double same = max_parameter_difference(dir.path() / "one" / "last.hpm", dir.path() / "two" / "last.hpm");
   EXPECT_LT(same, 1e-4);
   // And the average is not the live weights: without it the same runs end elsewhere.
-  auto plain = test::run_cli("train" + common + " --out '" + (dir / "plain") + "' --set train.micro_batches=2" +
-                             " --set train.optimizer.ema_decay=0");
+  auto plain = test::run_cli("train --config '" + config + "' --threads 1 --out '" + (dir / "plain") +
+                             "' --set train.micro_batches=2 --set train.optimizer.ema_decay=0");
   ASSERT_EQ(plain.exit_code, 0) << plain.output;
   EXPECT_GT(max_parameter_difference(dir.path() / "plain" / "last.hpm", dir.path() / "two" / "last.hpm"), 100 * same);
 }
