@@ -28,7 +28,6 @@ EpochLoop::EpochLoop(torch::nn::Module& model, std::vector<std::string> frozen, 
       base_lr_(optimizer.lr),
       unfreeze_lr_(freeze.unfreeze_lr > 0 ? freeze.unfreeze_lr : optimizer.lr / 10),
       epochs_(epochs),
-      ema_decay_(optimizer.ema_decay),
       schedule_(schedule, optimizer.lr, epochs),
       dir_(std::move(dir)),
       config_(std::move(config)) {
@@ -36,10 +35,10 @@ EpochLoop::EpochLoop(torch::nn::Module& model, std::vector<std::string> frozen, 
   const ParameterPartition parameters = partition_parameters(model_, frozen_);
   optimizer_ = make_optimizer(optimizer, parameters.trainable);
   if (!parameters.frozen.empty()) optimizer_->add_param_group(torch::optim::OptimizerParamGroup(parameters.frozen));
-  if (ema_decay_ > 0) {
-    average_ = std::make_unique<WeightAverage>(model_, ema_decay_);
+  if (optimizer.ema_decay > 0) {
+    average_ = std::make_unique<WeightAverage>(model_, optimizer.ema_decay);
     logger("train")->info("weights averaged over the steps (ema_decay {}): validation and model files use the average",
-                          ema_decay_);
+                          optimizer.ema_decay);
   }
 }
 
@@ -67,7 +66,7 @@ void EpochLoop::join(DistributedGroup* group, uint64_t seed) {
   writes_files_ = group->is_main();
   group->start_training(model_, seed, progress_.next_epoch);
   // A new run's average starts from rank 0's weights, as the model now does on every rank.
-  if (average_ && progress_.next_epoch == 0) average_ = std::make_unique<WeightAverage>(model_, ema_decay_);
+  if (average_ && progress_.next_epoch == 0) average_->reset();
 }
 
 void EpochLoop::after_step() {

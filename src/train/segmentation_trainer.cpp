@@ -244,11 +244,10 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
       log->info("epoch {}/{}: lr {:.2e} train loss {:.4f} | {:.1f} patches/s train", epoch + 1, config.epochs, lr,
                 record.train_loss, record.train_patches_per_second);
     else
-      log->info(
-          "epoch {}/{}: lr {:.2e} train loss {:.4f} | val pixel acc {:.3f} mIoU {:.3f} foreground mIoU {:.3f} "
-          "| {:.1f} patches/s train",
-          epoch + 1, config.epochs, lr, record.train_loss, record.val_pixel_accuracy, record.val_mean_iou,
-          record.val_foreground_miou, record.train_patches_per_second);
+      log->info("epoch {}/{}: lr {:.2e} train loss {:.4f} | val pixel acc {:.3f} mIoU {:.3f} foreground mIoU {:.3f} "
+                "| {:.1f} patches/s train",
+                epoch + 1, config.epochs, lr, record.train_loss, record.val_pixel_accuracy, record.val_mean_iou,
+                record.val_foreground_miou, record.train_patches_per_second);
 
     header.training = loop.training_record(epoch, config.seed, split);
     header.metrics = metrics;

@@ -80,7 +80,8 @@ void write_history(const fs::path& dir, const std::vector<EpochRecord>& history,
 void write_split(const fs::path& dir, const LabeledSamples& data, const SplitIndices& split) {
   CsvWriter csv({"image", "label", "part"});
   auto add = [&](const std::vector<size_t>& part, const char* name) {
-    for (size_t i : part) csv.add_row({data.samples[i].image_path, data.class_names[data.samples[i].label], name});
+    for (size_t i : part)
+      csv.add_row({data.samples[i].image_path, data.class_names[data.samples[i].label], name});
   };
   add(split.train, "train");
   add(split.val, "val");
@@ -225,9 +226,9 @@ SplitIndices split_for(const SplitConfig& split, const std::vector<int>& labels,
     parts = {std::move(grouped[0]), std::move(grouped[1]), std::move(grouped[2])};
   }
   if (split.train_subset < 1)
-    parts.train =
-        stratified_split_of(parts.train, labels, split.train_subset, 1 - split.train_subset, 0, split.subset_seed)
-            .train;
+    parts.train = stratified_split_of(parts.train, labels, split.train_subset, 1 - split.train_subset, 0,
+                                      split.subset_seed)
+                      .train;
   return parts;
 }
 
@@ -371,18 +372,18 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
       log->info("epoch {}/{}: lr {:.2e} train loss {:.4f} acc {:.3f} | {:.1f} img/s train", epoch + 1, config.epochs,
                 lr, record.train_loss, record.train_accuracy, record.train_images_per_second);
     else
-      log->info(
-          "epoch {}/{}: lr {:.2e} train loss {:.4f} acc {:.3f} | val loss {:.4f} acc {:.3f} macro-F1 {:.3f} | "
-          "{:.1f} img/s train, {:.1f} img/s inference",
-          epoch + 1, config.epochs, lr, record.train_loss, record.train_accuracy, record.val_loss, record.val_accuracy,
-          record.val_macro_f1, record.train_images_per_second, record.val_images_per_second);
+      log->info("epoch {}/{}: lr {:.2e} train loss {:.4f} acc {:.3f} | val loss {:.4f} acc {:.3f} macro-F1 {:.3f} | "
+                "{:.1f} img/s train, {:.1f} img/s inference",
+                epoch + 1, config.epochs, lr, record.train_loss, record.train_accuracy, record.val_loss,
+                record.val_accuracy, record.val_macro_f1, record.train_images_per_second, record.val_images_per_second);
 
     header.training = loop.training_record(epoch, config.seed, split);
     if (options.split)
       header.training["split_origin"] = options.split_origin.empty() ? "a given split" : options.split_origin;
     header.metrics = metrics;
     loop.end_epoch(epoch, value, record.to_json(), header.to_json(), config.early_stop_patience, config.monitor);
-    if (writes_files) write_history(dir, records(state.history), config.monitor, !split.val.empty());
+    if (writes_files)
+      write_history(dir, records(state.history), config.monitor, !split.val.empty());
     ++epochs_this_run;
   }
 

@@ -8,12 +8,17 @@ namespace hemapath {
 
 WeightAverage::WeightAverage(torch::nn::Module& model, double decay) : decay_(decay) {
   HP_CHECK(decay > 0 && decay < 1, ConfigError, "train.optimizer.ema_decay must lie in (0, 1); got ", decay);
-  torch::NoGradGuard no_grad;
   for (const torch::Tensor& p : model.parameters()) live_.push_back(p);
   // Integer buffers (batch norms' batch counts) are counters, not weights: left as they are.
   for (const torch::Tensor& b : model.buffers())
     if (b.is_floating_point()) live_.push_back(b);
+  reset();
+}
+
+void WeightAverage::reset() {
+  average_.clear();
   for (const torch::Tensor& t : live_) average_.push_back(t.detach().clone());
+  steps_ = 0;
 }
 
 void WeightAverage::update() {

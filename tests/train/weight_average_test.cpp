@@ -60,6 +60,10 @@ TEST(WeightAverage, UpdatesWithTheWarmedUpDecayAndSwapsBothWays) {
   net.set(7, 20);
   average.update();  // step 20: d = min(0.5, 21/30) = 0.5
   EXPECT_NEAR(averaged_weight(net, average), 0.5 * before + 0.5 * 7, 1e-6);
+
+  average.reset();  // as a distributed run does once every rank holds rank 0's weights
+  EXPECT_EQ(average.steps(), 0);
+  EXPECT_DOUBLE_EQ(averaged_weight(net, average), 7);
 }
 
 TEST(WeightAverage, CheckpointRoundTripAndMismatch) {

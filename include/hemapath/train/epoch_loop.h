@@ -86,7 +86,6 @@ class EpochLoop {
   double base_lr_, unfreeze_lr_;
   int epochs_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
-  double ema_decay_;
   std::unique_ptr<WeightAverage> average_;
   LrSchedule schedule_;
   std::filesystem::path dir_;

@@ -16,6 +16,9 @@ class WeightAverage {
   /// statistics are averaged too, so they match the averaged weights). `decay` in (0, 1).
   WeightAverage(torch::nn::Module& model, double decay);
 
+  /// Starts the average afresh at the model's current weights, with no steps counted.
+  void reset();
+
   /// After each optimiser step: average = d * average + (1 - d) * weights, where
   /// d = min(decay, (1 + steps) / (10 + steps)) so the first steps are not outweighed by the
   /// starting weights.
