@@ -1,14 +1,17 @@
 // hemapath calibrate: writes a classifier's prior correction (train/prior_correction.h) into a
-// new model file, tau chosen on the validation part of the model's own split.
+// new model file, tau chosen on the validation part of the model's own split or on a folder of
+// labelled images (e.g. a lab's own validation smears).
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <set>
 
 #include "commands.h"
 #include "hemapath/core/atomic_file.h"
 #include "hemapath/core/device.h"
 #include "hemapath/core/error.h"
+#include "hemapath/core/log.h"
 #include "hemapath/data/classification_dataset.h"
 #include "hemapath/models/model_file.h"
 #include "hemapath/train/eval_set.h"
@@ -20,7 +23,7 @@ namespace fs = std::filesystem;
 
 struct CalibrateCommand {
   ComputeFlags compute;
-  std::string model, out, split = "val", objective = "loss", precision;
+  std::string model, out, split = "val", data, objective = "loss", precision;
   double tau = -1;  // < 0: chosen on the split
   int symmetries = 1;
 };
@@ -30,6 +33,20 @@ std::vector<double> tau_grid() {
   std::vector<double> taus;
   for (int i = 0; i <= 20; ++i) taus.push_back(i * 0.05);
   return taus;
+}
+
+// Tau chosen on images the network learnt from is too small (it is surer of them than of new
+// ones), so say when a --data folder repeats training images.
+void warn_if_training_images(const EvalSet& train, const EvalSet& chosen_on) {
+  std::set<fs::path> training;
+  for (size_t i : train.indices) training.insert(fs::weakly_canonical(train.data.samples[i].image_path));
+  size_t repeated = 0;
+  for (size_t i : chosen_on.indices)
+    repeated += training.count(fs::weakly_canonical(chosen_on.data.samples[i].image_path));
+  if (repeated > 0)
+    logger("calibrate")
+        ->warn("{} of the {} images of {} are training images of the model: tau chosen on them undercorrects",
+               repeated, chosen_on.indices.size(), chosen_on.description);
 }
 
 void run_calibrate(const CalibrateCommand& cmd, const GlobalOptions& global) {
@@ -55,7 +72,9 @@ void run_calibrate(const CalibrateCommand& cmd, const GlobalOptions& global) {
   for (size_t i : train.indices) train_labels.push_back(train.data.samples[i].label);
   const std::vector<double> prior = class_shares(train_labels, loaded.header.classes);
 
-  const EvalSet set = resolve_eval_set(loaded.header, {"", "", cmd.split, {}});
+  const EvalSet set = cmd.data.empty() ? resolve_eval_set(loaded.header, {"", "", cmd.split, {}})
+                                       : resolve_eval_set(loaded.header, {"", cmd.data, "all", {}});
+  warn_if_training_images(train, set);
   const ClassificationDataset dataset(set.data.samples, loaded.header.inference_data_options());
   const PredictionResult predictions = predict_dataset(*loaded.model, dataset, set.indices, cmd.compute.batch_size,
                                                        device, cmd.compute.workers, cmd.symmetries);
@@ -101,8 +120,13 @@ void setup_calibrate(CLI::App& app, const GlobalOptions& global) {
       "(logits + tau x log prior), tau chosen on its validation images");
   sub->add_option("--model", cmd->model, "Classifier model file (.hpm) with its training config")->required();
   sub->add_option("--out", cmd->out, "New model file")->required();
-  sub->add_option("--split", cmd->split, "Part of the model's split that chooses tau: val (default), train or test")
-      ->check(CLI::IsMember({"train", "val", "test"}));
+  auto* split =
+      sub->add_option("--split", cmd->split, "Part of the model's split that chooses tau: val (default), train or test")
+          ->check(CLI::IsMember({"train", "val", "test"}));
+  sub->add_option("--data", cmd->data,
+                  "Choose tau on every image of this folder instead (labels.csv or class folders), e.g. crops of "
+                  "smears the model never learnt from")
+      ->excludes(split);
   sub->add_option("--objective", cmd->objective,
                   "What tau optimises on that part: loss (cross-entropy, the default), accuracy or macro_f1")
       ->check(CLI::IsMember(prior_correction_objectives()));

@@ -126,12 +126,14 @@ std::string save_crop_model(const test::ScratchDir& dir) {
   return path;
 }
 
-double val_accuracy(const std::string& model_file) {
+double accuracy_on(const std::string& model_file, const EvalSetRequest& request) {
   LoadedClassifier loaded = load_classifier(model_file, torch::kCPU);
-  const EvalSet val = resolve_eval_set(loaded.header, {"", "", "val", {}});
+  const EvalSet val = resolve_eval_set(loaded.header, request);
   ClassificationDataset data(val.data.samples, loaded.header.inference_data_options());
   return evaluate_dataset(*loaded.model, data, val.indices, loaded.header.classes, 8, torch::kCPU, 1).report.accuracy;
 }
+
+double val_accuracy(const std::string& model_file) { return accuracy_on(model_file, {"", "", "val", {}}); }
 
 TEST(PriorCorrection, CalibrateWritesTheChosenCorrectionIntoANewModelFile) {
   test::ScratchDir dir;
@@ -184,6 +186,57 @@ TEST(PriorCorrection, CalibrateWritesTheChosenCorrectionIntoANewModelFile) {
   r = test::run_cli("calibrate --model " + model + " --out " + model);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_TRUE(test::contains(r.output, "is the input file")) << r.output;
+}
+
+// 20 crops of smears the model never saw, in `dir`/name/ with their labels.csv.
+std::string write_new_crops(const test::ScratchDir& dir, const std::string& name) {
+  const std::filesystem::path folder = dir.path() / name;
+  std::filesystem::create_directories(folder);
+  std::string csv = "image,label\n";
+  for (int i = 0; i < 20; ++i) {
+    cv::Mat crop(32, 32, CV_8UC3, cv::Scalar(120 - 2 * i, 140 + i, 160));
+    cv::circle(crop, {15, 17}, 5 + i % 4, cv::Scalar(50 + i, 70, 130), -1);
+    cv::imwrite((folder / ("n" + std::to_string(i) + ".png")).string(), crop);
+    csv += "n" + std::to_string(i) + (i % 2 ? ".png,burr\n" : ".png,normal\n");
+  }
+  test::write_file((folder / "labels.csv").string(), csv);
+  return folder.string();
+}
+
+TEST(PriorCorrection, CalibrateCanChooseTauOnAFolderOfNewImages) {
+  test::ScratchDir dir;
+  const std::string model = save_crop_model(dir), lab = write_new_crops(dir, "lab"), out = dir / "calibrated.hpm";
+  test::CommandResult r = test::run_cli("calibrate --model " + model + " --data " + lab + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_FALSE(test::contains(r.output, "training images of the model")) << r.output;
+
+  const nlohmann::json c = read_model_header(out).at("calibration");
+  EXPECT_TRUE(test::contains(c.at("evaluated_on").get<std::string>(), lab)) << c.dump();
+  // The class shares are still those of the training part; the figures are the folder's.
+  EXPECT_EQ(c.at("class_prior"), (std::vector<double>{0.25, 0.75}));
+  EXPECT_DOUBLE_EQ(accuracy_on(model, {"", lab, "all", {}}), c.at("before").at("accuracy").get<double>());
+  EXPECT_DOUBLE_EQ(accuracy_on(out, {"", lab, "all", {}}), c.at("after").at("accuracy").get<double>());
+  EXPECT_NE(accuracy_on(model, {"", "", "val", {}}), c.at("before").at("accuracy").get<double>());
+
+  // A folder that repeats the model's training crops is used, with a warning counting them.
+  std::string csv = "image,label\n";
+  for (int i = 0; i < 48; ++i) csv += (dir.path() / ("c" + std::to_string(i) + ".png")).string() + ",normal\n";
+  std::filesystem::create_directories(dir.path() / "mixed");
+  test::write_file((dir.path() / "mixed/labels.csv").string(), csv);
+  r = test::run_cli("calibrate --model " + model + " --data " + (dir / "mixed") + " --out " + (dir / "mixed.hpm"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(test::contains(r.output, "24 of the 48 images")) << r.output;
+
+  // Refused, exit 2, nothing written.
+  const std::string refused = dir / "refused.hpm";
+  for (const auto& [args, needle] : std::vector<std::pair<std::string, std::string>>{
+           {"--data " + lab + " --split val", "--split"},
+           {"--data " + (dir / "missing"), "missing"}}) {
+    r = test::run_cli("calibrate --model " + model + " " + args + " --out " + refused);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+    EXPECT_TRUE(test::contains(r.output, needle)) << args << "\n" << r.output;
+    EXPECT_FALSE(std::filesystem::exists(refused)) << args;
+  }
 }
 
 TEST(PriorCorrection, AModelWithoutItsTrainingConfigIsRefused) {
