@@ -321,7 +321,9 @@ void setup_analyze(CLI::App& app, const GlobalOptions& global) {
       "Blood smears: segment and type every red and white cell; per image an overlay, a cell table (CSV), GeoJSON "
       "and a JSON summary, and a summary CSV over the batch");
   sub->add_option("inputs", cmd->inputs, "Smear images or folders of them");
-  sub->add_option("--list", cmd->list, "Also analyse the images this text file lists, one path per line");
+  sub->add_option("--list", cmd->list,
+                  "Also analyse the images this text file lists, one path per line (relative paths from the list's "
+                  "folder)");
   sub->add_option("--shard", cmd->shard,
                   "Analyse share i/n of the inputs (0 <= i < n; 'env': RANK/WORLD_SIZE), skipping those already "
                   "finished in --out, and rebuild <out>/summary.csv over all of them (pending rows for the rest)");

@@ -234,7 +234,9 @@ void setup_slide(CLI::App& app, const GlobalOptions& global) {
                 std::string(kSlideHelp) +
                     "; with several (or --list, --shard) each goes to <out>/<slide stem>/ and "
                     "<out>/summary.csv, summary.json merge them");
-  s->add_option("--list", seg->list, "Also segment the slides this text file lists, one path per line");
+  s->add_option("--list", seg->list,
+                "Also segment the slides this text file lists, one path per line (relative paths from the list's "
+                "folder)");
   s->add_option("--shard", seg->shard,
                 "Segment share i/n of the slides (0 <= i < n; 'env': RANK/WORLD_SIZE); finished slides in --out are "
                 "skipped, interrupted ones resumed");
