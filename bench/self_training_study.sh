@@ -43,18 +43,16 @@ EOF
 $hemapath analyze "$out/train_images" --out "$out/teacher" --model-rbc-cls "$twin/calibrated.hpm" >"$out/teacher.log" 2>&1
 python3 bench/pseudo_label_points.py --analyze "$out/teacher" --points "$chula/labels" \
   --classes "$chula/classes.txt" --out "$out/pseudo_points" --min-probability "$min_probability"
-# prepare-points always holds a share out: the smallest it takes puts one smear's cells in test/.
 $hemapath prepare-points --images "$out/train_images" --points "$out/pseudo_points" --classes "$chula/classes.txt" \
-  --out "$out/pseudo_crops" --exclude uncategorised --max-radius 32 --max-hole-area 800 --test-fraction 0.001
+  --out "$out/pseudo_crops" --exclude uncategorised --max-radius 32 --max-hole-area 800 --test-fraction 0
 python3 - "$out" <<'EOF'
 import csv, os, sys
 out = sys.argv[1]
 rows = list(csv.DictReader(open(os.path.join(out, "labelled_train.csv"))))
-for part in ("train", "test"):
-    folder = os.path.abspath(os.path.join(out, "pseudo_crops", "crops", part))
-    for r in csv.DictReader(open(os.path.join(folder, "labels.csv"))):
-        r["image"] = os.path.join(folder, r["image"])
-        rows.append(r)
+folder = os.path.abspath(os.path.join(out, "pseudo_crops", "crops", "train"))
+for r in csv.DictReader(open(os.path.join(folder, "labels.csv"))):
+    r["image"] = os.path.join(folder, r["image"])
+    rows.append(r)
 with open(os.path.join(out, "student_data", "labels.csv"), "w", newline="") as f:
     w = csv.DictWriter(f, fieldnames=["image", "label", "source", "x", "y"])
     w.writeheader()

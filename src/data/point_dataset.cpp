@@ -94,7 +94,7 @@ double write_image_parts(const AnnotatedImage& item, const std::string& part, co
 }  // namespace
 
 PointDatasetSummary build_point_dataset(const PointDatasetOptions& o) {
-  HP_CHECK(o.test_fraction > 0 && o.test_fraction < 1, ConfigError, "--test-fraction must be in (0, 1), got ",
+  HP_CHECK(o.test_fraction >= 0 && o.test_fraction <= 1, ConfigError, "--test-fraction must be in [0, 1], got ",
            o.test_fraction);
   HP_CHECK(o.crop >= 8, ConfigError, "--crop must be at least 8 px, got ", o.crop);
   HP_CHECK(!fs::exists(o.out), OutputError, "output folder '", o.out, "' already exists: choose a new one");

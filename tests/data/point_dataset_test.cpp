@@ -91,6 +91,25 @@ TEST(PointDataset, WritesMasksCropsAndASeededImageSplit) {
   EXPECT_EQ(test::read_text(dir / "again/split.csv"), test::read_text(dir / "out/split.csv"));
 }
 
+TEST(PointDataset, ATestFractionOfZeroOrOnePutsEverySmearOnOneSide) {
+  test::ScratchDir dir;
+  PointDatasetOptions o = write_smears(dir);
+  for (double fraction : {0.0, 1.0}) {
+    o.test_fraction = fraction;
+    o.out = dir / ("out" + std::to_string(static_cast<int>(fraction)));
+    const PointDatasetSummary s = build_point_dataset(o);
+    const bool all_test = fraction == 1.0;
+    EXPECT_EQ(s.train_images, all_test ? 0u : 5u) << fraction;
+    EXPECT_EQ(s.test_images, all_test ? 5u : 0u) << fraction;
+    const auto train_crops = read_csv(o.out + "/crops/train/labels.csv");
+    const auto test_crops = read_csv(o.out + "/crops/test/labels.csv");
+    EXPECT_EQ(train_crops.size(), all_test ? 1u : 11u) << fraction;  // header + 2 crops a smear
+    EXPECT_EQ(test_crops.size(), all_test ? 11u : 1u) << fraction;
+    const auto split = read_csv(o.out + "/split.csv");
+    for (size_t i = 1; i < split.size(); ++i) EXPECT_EQ(split[i][1], all_test ? "test" : "train") << fraction;
+  }
+}
+
 TEST(PointDataset, BadInputLeavesNothingBehind) {
   test::ScratchDir dir;
   PointDatasetOptions o = write_smears(dir);
@@ -109,9 +128,11 @@ TEST(PointDataset, BadInputLeavesNothingBehind) {
   o.exclude = {"nonsense"};
   EXPECT_THROW(build_point_dataset(o), InputError);
   o.exclude.clear();
-  o.test_fraction = 1;
-  EXPECT_THROW(build_point_dataset(o), ConfigError);
-  EXPECT_FALSE(fs::exists(dir / "out"));
+  for (double fraction : {-0.1, 1.5}) {
+    o.test_fraction = fraction;
+    EXPECT_THROW(build_point_dataset(o), ConfigError) << fraction;
+    EXPECT_FALSE(fs::exists(dir / "out"));
+  }
 }
 
 }  // namespace

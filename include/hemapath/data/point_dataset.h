@@ -30,6 +30,8 @@ struct PointDatasetOptions {
   std::string points;        ///< folder of `<image stem>.txt` point files
   std::string classes_file;  ///< class names, one per line, in index order
   std::string out;
+  /// Share of smears held out; 0 puts every smear in train/ (crops to train on), 1 every smear in
+  /// test/ (a lab's own annotated smears to score or calibrate a model on).
   double test_fraction = 0.2;
   uint64_t seed = 1;
   int crop = 64;  ///< crop side, px, at the smear's resolution
@@ -47,7 +49,7 @@ struct PointDatasetSummary {
 
 /// Builds the layout above. Every point file is read and checked before anything is written.
 /// InputError naming the file when an image has no point file (or is unreadable), a point file is
-/// malformed, or an excluded class is unknown; ConfigError for a test fraction outside (0, 1) or a
+/// malformed, or an excluded class is unknown; ConfigError for a test fraction outside [0, 1] or a
 /// crop side below 8; OutputError when `out` exists.
 PointDatasetSummary build_point_dataset(const PointDatasetOptions& options);
 
