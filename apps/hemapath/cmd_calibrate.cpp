@@ -1,7 +1,6 @@
 // hemapath calibrate: writes a classifier's prior correction (train/prior_correction.h) into a
 // new model file, tau chosen on the validation part of the model's own split or on a folder of
 // labelled images (e.g. a lab's own validation smears).
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -92,9 +91,7 @@ void run_calibrate(const CalibrateCommand& cmd, const GlobalOptions& global) {
     tried.push_back(to_json(t));
   }
 
-  std::vector<double> bias;
-  for (double p : prior) bias.push_back(trials[chosen].tau * std::log(p));
-  add_output_bias(*loaded.model, bias);
+  add_output_bias(*loaded.model, prior_correction_bias(prior, trials[chosen].tau));
   header["calibration"] = {{"method", "prior_correction"},
                            {"tau", trials[chosen].tau},
                            {"chosen_by", cmd.tau < 0 ? cmd.objective : "--tau"},

@@ -26,13 +26,13 @@ std::string join(const std::vector<std::string>& names) {
   return text;
 }
 
-// The weights `path` holds, and what kind of file it is.
-StateDict read_weights(const std::string& path, std::string& kind) {
+// The weights `path` holds, what kind of file it is and, for a model file, its header.
+StateDict read_weights(const std::string& path, std::string& kind, nlohmann::json& header) {
   if (!is_model_file(path)) {
     kind = "state dict";
     return read_state_dict(path);
   }
-  const nlohmann::json header = read_model_header(path);
+  header = read_model_header(path);
   const std::string task = header.value("task", "");
   if (task == "autoencoder") {
     kind = "autoencoder encoder";
@@ -59,7 +59,8 @@ std::string PretrainedReport::summary(const std::string& path) const {
 
 PretrainedReport load_pretrained(ClassifierImpl& model, const std::string& path) {
   PretrainedReport report;
-  StateDict weights = read_weights(path, report.source_kind);
+  nlohmann::json header;
+  StateDict weights = read_weights(path, report.source_kind, header);
   const std::string head = model.head_prefix();
   const StateDict own = state_dict_of(model);
   // A head of another shape is what fine-tuning to new classes expects: drop it from the
@@ -84,6 +85,10 @@ PretrainedReport load_pretrained(ClassifierImpl& model, const std::string& path)
   for (const auto& name : imported.missing)
     if (!under(name, head)) report.missing.push_back(name);
   report.unexpected = imported.unexpected;
+  if (report.head_reinitialised.empty() && header.contains("calibration")) {
+    report.head_correction_tau = header["calibration"].value("tau", 0.0);
+    report.head_correction_prior = header["calibration"].value("class_prior", std::vector<double>{});
+  }
   return report;
 }
 
@@ -93,7 +98,8 @@ PretrainedReport load_encoder_weights(SegmenterImpl& model, const std::string& p
            ") has no classifier backbone to load it into");
   const std::string prefix = model.encoder_prefix();
   PretrainedReport report;
-  StateDict file = read_weights(path, report.source_kind);
+  nlohmann::json header;
+  StateDict file = read_weights(path, report.source_kind, header);
   // A whole segmenter's state dict (torchvision's fcn_resnet50: "backbone.*", "classifier.*"):
   // only its backbone counts. A classifier's names never start with "encoder." or "backbone.".
   bool prefixed = false;

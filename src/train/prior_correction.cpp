@@ -62,6 +62,12 @@ size_t best_prior_correction(const std::vector<PriorCorrectionTrial>& trials, co
   return best;
 }
 
+std::vector<double> prior_correction_bias(const std::vector<double>& prior, double tau) {
+  std::vector<double> bias;
+  for (double p : prior) bias.push_back(tau * std::log(p));
+  return bias;
+}
+
 void add_output_bias(ClassifierImpl& model, const std::vector<double>& bias) {
   if (auto* ensemble = dynamic_cast<EnsembleClassifierImpl*>(&model)) {
     for (size_t i = 0; i < ensemble->size(); ++i) add_output_bias(ensemble->member(i), bias);

@@ -28,6 +28,7 @@
 #include "hemapath/train/freezing.h"
 #include "hemapath/train/loss_prediction.h"
 #include "hemapath/train/memory_format.h"
+#include "hemapath/train/prior_correction.h"
 
 namespace hemapath {
 namespace fs = std::filesystem;
@@ -266,7 +267,15 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
   ClassifierPtr model = create_classifier(config.arch, model_options);
   TrainResult result;
   if (!config.pretrained.empty() && !options.resume) {
-    result.pretrained = load_pretrained(*model, config.pretrained).summary(config.pretrained);
+    const PretrainedReport pretrained = load_pretrained(*model, config.pretrained);
+    result.pretrained = pretrained.summary(config.pretrained);
+    if (pretrained.head_correction_tau != 0) {
+      // Fine-tune the network as trained, not as corrected, so that a later `calibrate` does not
+      // put a second correction on top of the first.
+      const double tau = pretrained.head_correction_tau;
+      add_output_bias(*model, prior_correction_bias(pretrained.head_correction_prior, -tau));
+      result.pretrained += "; its prior correction (tau " + format_number(tau) + ") taken back out";
+    }
     log->info("pretrained: {}", result.pretrained);
   }
   model->to(options.device);

@@ -11,6 +11,7 @@
 #include "hemapath/core/error.h"
 #include "hemapath/models/ensemble.h"
 #include "hemapath/models/model_file.h"
+#include "hemapath/models/pretrained.h"
 #include "hemapath/models/registry.h"
 #include "hemapath/train/eval_set.h"
 #include "hemapath/train/trainer.h"
@@ -237,6 +238,39 @@ TEST(PriorCorrection, CalibrateCanChooseTauOnAFolderOfNewImages) {
     EXPECT_TRUE(test::contains(r.output, needle)) << args << "\n" << r.output;
     EXPECT_FALSE(std::filesystem::exists(refused)) << args;
   }
+}
+
+TEST(PriorCorrection, FineTuningFromACorrectedFileStartsFromTheNetworkAsTrained) {
+  test::ScratchDir dir;
+  const std::string model = save_crop_model(dir), corrected = dir / "corrected.hpm";
+  test::CommandResult r = test::run_cli("calibrate --model " + model + " --out " + corrected + " --tau 0.5");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+
+  // The report carries the file's correction; taking it back gives the uncorrected logits.
+  ClassifierPtr fresh = create_classifier("separable_cnn", small_cnn(2));
+  const PretrainedReport report = load_pretrained(*fresh, corrected);
+  EXPECT_DOUBLE_EQ(report.head_correction_tau, 0.5);
+  EXPECT_EQ(report.head_correction_prior, (std::vector<double>{0.25, 0.75}));
+  EXPECT_EQ(load_pretrained(*create_classifier("separable_cnn", small_cnn(2)), model).head_correction_tau, 0);
+  add_output_bias(*fresh, prior_correction_bias(report.head_correction_prior, -report.head_correction_tau));
+  fresh->eval();
+  LoadedClassifier original = load_classifier(model, torch::kCPU);
+  const torch::Tensor x = torch::rand({3, 3, 32, 32});
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::allclose(fresh->forward(x), original.model->forward(x), 1e-5, 1e-5));
+
+  // So `train --pretrained` from the corrected file trains the same network as from the original.
+  const std::string config = dir / "config.yaml";
+  r = test::run_cli("train --config " + config + " --pretrained " + corrected + " --epochs 1 --threads 1 --out " +
+                    (dir / "from_corrected"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(test::contains(r.output, "prior correction (tau 0.5) taken back out")) << r.output;
+  r = test::run_cli("train --config " + config + " --pretrained " + model + " --epochs 1 --threads 1 --out " +
+                    (dir / "from_original"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  LoadedClassifier a = load_classifier(dir / "from_corrected/last.hpm", torch::kCPU);
+  LoadedClassifier b = load_classifier(dir / "from_original/last.hpm", torch::kCPU);
+  EXPECT_TRUE(torch::allclose(a.model->forward(x), b.model->forward(x), 1e-4, 1e-4));
 }
 
 TEST(PriorCorrection, AModelWithoutItsTrainingConfigIsRefused) {

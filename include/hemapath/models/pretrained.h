@@ -18,6 +18,11 @@ struct PretrainedReport {
   std::vector<std::string> head_reinitialised;
   std::vector<std::string> missing;        ///< backbone tensors the file lacks (left as initialised)
   std::vector<std::string> unexpected;     ///< tensors of the file the model lacks (ignored)
+  /// The prior correction (`hemapath calibrate`) in the output bias of a head that was loaded:
+  /// its tau and the class shares it used. Tau 0 when the file carries none or the head was not
+  /// loaded.
+  double head_correction_tau = 0;
+  std::vector<double> head_correction_prior;
   /// One line for the log, e.g. "loaded 120 tensors from ...; head re-initialised: fc.weight, fc.bias".
   std::string summary(const std::string& path) const;
 };

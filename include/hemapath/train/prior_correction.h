@@ -42,6 +42,10 @@ const std::vector<std::string>& prior_correction_objectives();
 /// to the smallest tau). ConfigError naming --objective for an unknown one.
 size_t best_prior_correction(const std::vector<PriorCorrectionTrial>& trials, const std::string& objective);
 
+/// What `calibrate` adds to the logits for `tau` and the training class shares `prior`:
+/// tau x log prior_c per class (a negative tau takes it back out).
+std::vector<double> prior_correction_bias(const std::vector<double>& prior, double tau);
+
 /// Adds `bias` [C] to the model's logits through its output layer's bias (each member's, for
 /// an ensemble, which moves the ensemble's output the same way). ModelFileError when the
 /// output layer has no bias of C values.
