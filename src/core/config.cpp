@@ -55,7 +55,8 @@ ConfigNode::ConfigNode(nlohmann::json value, std::string source, std::string pat
     : value_(std::move(value)),
       source_(std::move(source)),
       path_(std::move(path)),
-      used_(std::make_shared<std::set<std::string>>()) {
+      used_(std::make_shared<std::set<std::string>>()),
+      set_on_command_line_(std::make_shared<std::set<std::string>>()) {
   if (value_.is_null()) value_ = nlohmann::json::object();
   if (!value_.is_object())
     throw ConfigError("config '" + source_ + "'" + (path_.empty() ? "" : " at '" + path_ + "'") +
@@ -74,10 +75,12 @@ ConfigNode ConfigNode::load_file(const std::string& file) {
 ConfigNode ConfigNode::load_file(const std::string& file, const std::vector<std::string>& overrides) {
   ConfigNode base = load_file(file);
   nlohmann::json value = base.value_;
+  auto set_keys = std::make_shared<std::set<std::string>>();
   for (const auto& item : overrides) {
     auto eq = item.find('=');
     HP_CHECK(eq != std::string::npos && eq > 0, ConfigError, "--set '", item, "': expected key.path=value");
     const std::string key = item.substr(0, eq);
+    set_keys->insert(key);
     nlohmann::json parsed;
     try {
       parsed = yaml_to_json(YAML::Load(item.substr(eq + 1)));
@@ -100,7 +103,9 @@ ConfigNode ConfigNode::load_file(const std::string& file, const std::vector<std:
       start = dot + 1;
     }
   }
-  return ConfigNode(std::move(value), file);
+  ConfigNode node(std::move(value), file);
+  node.set_on_command_line_ = std::move(set_keys);
+  return node;
 }
 
 ConfigNode ConfigNode::parse(const std::string& text, const std::string& source) {
@@ -165,8 +170,16 @@ ConfigNode ConfigNode::child(const std::string& key) const {
   ConfigNode node(std::move(sub), source_, full_key(key));
   // Children report their unknown keys through the parent's finish().
   node.used_ = std::make_shared<std::set<std::string>>();
+  node.set_on_command_line_ = set_on_command_line_;
   children_.push_back(node);
   return node;
+}
+
+std::string ConfigNode::get_path(const std::string& key, const std::string& base_dir, bool required) const {
+  const std::string path = required ? require<std::string>(key) : get<std::string>(key, "");
+  if (path.empty() || std::filesystem::path(path).is_absolute() || set_on_command_line_->count(full_key(key)))
+    return path;
+  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
 }
 
 nlohmann::json ConfigNode::get_json(const std::string& key, const nlohmann::json& fallback) const {
@@ -183,11 +196,6 @@ void ConfigNode::finish() const {
                         (valid.empty() ? std::string() : " (valid keys here: " + valid + ")"));
   }
   for (const auto& c : children_) c.finish();
-}
-
-std::string resolve_config_path(const std::string& path, const std::string& base_dir) {
-  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
-  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
 }
 
 }  // namespace hemapath

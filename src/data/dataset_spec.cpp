@@ -39,10 +39,10 @@ void log_skipped(const std::string& source, const std::map<std::string, int>& sk
 
 DatasetSpec DatasetSpec::from_config(const ConfigNode& node, const std::string& base_dir) {
   DatasetSpec spec;
-  spec.labels_csv = resolve_config_path(node.get<std::string>("labels", ""), base_dir);
-  spec.class_folders = resolve_config_path(node.get<std::string>("class_folders", ""), base_dir);
-  spec.images = resolve_config_path(node.get<std::string>("images", ""), base_dir);
-  spec.masks = resolve_config_path(node.get<std::string>("masks", ""), base_dir);
+  spec.labels_csv = node.get_path("labels", base_dir);
+  spec.class_folders = node.get_path("class_folders", base_dir);
+  spec.images = node.get_path("images", base_dir);
+  spec.masks = node.get_path("masks", base_dir);
   spec.classes = node.get<std::vector<std::string>>("classes", {});
   HP_CHECK(spec.labels_csv.empty() != spec.class_folders.empty(), ConfigError, node.where("labels"),
            ": give exactly one of 'labels' (an image,label CSV) or 'class_folders' (a folder of class folders)");

@@ -52,12 +52,12 @@ cv::Size scaled_size(const cv::Size& size, double scale) {
 
 SegmentationDataSpec SegmentationDataSpec::from_config(const ConfigNode& node, const std::string& base_dir) {
   SegmentationDataSpec s;
-  s.images = resolve_config_path(node.require<std::string>("images"), base_dir);
-  s.masks = resolve_config_path(node.require<std::string>("masks"), base_dir);
+  s.images = node.get_path("images", base_dir, true);
+  s.masks = node.get_path("masks", base_dir, true);
   s.mask_kind = node.get_choice("mask", s.mask_kind, {"index", "instance"});
   s.target = node.get_choice("target", s.target, {"foreground", "boundary"});
   s.classes = node.get<std::vector<std::string>>("classes", {});
-  if (node.has("context")) s.context = resolve_config_path(node.require<std::string>("context"), base_dir);
+  if (node.has("context")) s.context = node.get_path("context", base_dir, true);
   s.unlabelled_id = static_cast<int>(node.get_int("unlabelled_id", s.unlabelled_id, 0, 65535));
   HP_CHECK(s.unlabelled_id == 0 || s.mask_kind == "instance", ConfigError, node.where("unlabelled_id"),
            " is for instance masks: index masks mark unknown pixels with the loss's ignore_index");

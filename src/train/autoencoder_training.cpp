@@ -117,8 +117,8 @@ PretrainConfig PretrainConfig::load(const std::string& file, const std::vector<s
   root.get_choice("task", "autoencoder", {"autoencoder"});
   c.seed = static_cast<uint64_t>(root.get_int("seed", 1, 0, std::numeric_limits<int64_t>::max()));
   const ConfigNode data = root.child("data");
-  c.images = resolve_config_path(data.require<std::string>("images"), base);
-  c.masks = resolve_config_path(data.get<std::string>("masks", ""), base);
+  c.images = data.get_path("images", base, true);
+  c.masks = data.get_path("masks", base);
   c.val_fraction = data.get_number("val", c.val_fraction, 0, 0.5);
   c.crop = CropOptions::from_config(data.child("crop"));
   c.workers = static_cast<int>(data.get_int("workers", c.workers, 0, 64));

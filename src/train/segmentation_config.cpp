@@ -66,7 +66,7 @@ SegmentationTrainConfig SegmentationTrainConfig::from_config(const ConfigNode& r
            " is not supported for segmentation: its split is by image already");
   c.scale = data.get_number("scale", c.scale, 0.05, 8);
   c.mpp = data.get_number("mpp", c.mpp, 0, 1000);
-  if (data.has("stain")) c.stain = StainNormalizer::load(resolve_config_path(data.require<std::string>("stain"), base_dir));
+  if (data.has("stain")) c.stain = StainNormalizer::load(data.get_path("stain", base_dir, true));
   c.patch = static_cast<int>(data.get_int("patch", c.patch, 16, 8192));
   c.patches_per_image = static_cast<int>(data.get_int("patches_per_image", c.patches_per_image, 1, 1000));
   c.workers = static_cast<int>(data.get_int("workers", c.workers, 0, 64));
@@ -76,7 +76,7 @@ SegmentationTrainConfig SegmentationTrainConfig::from_config(const ConfigNode& r
   c.extra = model.get_json("extra", nlohmann::json::object());
   HP_CHECK(c.extra.is_object(), ConfigError, model.where("extra"), " must be a mapping");
   c.binary = model.get<bool>("binary", c.binary);
-  c.pretrained = resolve_config_path(model.get<std::string>("pretrained", ""), base_dir);
+  c.pretrained = model.get_path("pretrained", base_dir);
 
   c.normalization = Normalization::from_config(root.child("normalization"));
   c.augment = AugmentOptions::from_config(root.child("augment"));

@@ -87,7 +87,7 @@ TrainConfig TrainConfig::from_config(const ConfigNode& root, const std::string& 
   c.model.dropout = model.get_number("dropout", -1, -1, 0.99);
   c.model.in_channels = 3;
   c.model.extra = model.get_json("extra", nlohmann::json::object());
-  c.pretrained = resolve_config_path(model.get<std::string>("pretrained", ""), base_dir);
+  c.pretrained = model.get_path("pretrained", base_dir);
 
   c.normalization = Normalization::from_config(root.child("normalization"));
   c.augment = AugmentOptions::from_config(root.child("augment"));

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "hemapath/core/config.h"
+#include "test_support.h"
 
 namespace hemapath {
 
@@ -51,6 +52,24 @@ TEST(ConfigNode, WrongTypeAndRangeAndChoiceAreNamed) {
     EXPECT_NE(std::string(e.what()).find("adam, adamw, sgd"), std::string::npos) << e.what();
   }
   EXPECT_THROW(c.get_int("batch", 1, 1, 10), ConfigError);
+}
+
+TEST(ConfigNode, PathsInTheFileAreFromItsFolderAndPathsOnTheCommandLineFromTheWorkingDirectory) {
+  test::ScratchDir dir;
+  const std::string file = dir / "cfg.yaml";
+  test::write_file(file, "data: {labels: ../crops/labels.csv, images: /abs/images, masks: m}\n");
+  ConfigNode from_file = ConfigNode::load_file(file, {});
+  const ConfigNode data = from_file.child("data");
+  EXPECT_EQ(data.get_path("labels", "configs"), "crops/labels.csv");
+  EXPECT_EQ(data.get_path("images", "configs"), "/abs/images");
+  EXPECT_EQ(data.get_path("missing", "configs"), "");
+  EXPECT_THROW(data.get_path("missing", "configs", true), ConfigError);
+
+  const ConfigNode overridden =
+      ConfigNode::load_file(file, {"data.labels=lab/labels.csv", "data.images=/other/images"}).child("data");
+  EXPECT_EQ(overridden.get_path("labels", "configs"), "lab/labels.csv");
+  EXPECT_EQ(overridden.get_path("images", "configs"), "/other/images");
+  EXPECT_EQ(overridden.get_path("masks", "configs"), "configs/m");  // still the file's own value
 }
 
 TEST(ConfigNode, UnreadableFilesAreErrors) {

@@ -57,6 +57,11 @@ class ConfigNode {
                          const std::vector<std::string>& allowed) const;
   /// A sub-mapping (an empty one when absent); its keys are checked by `finish()` too.
   ConfigNode child(const std::string& key) const;
+  /// A file or folder path: "" when absent, ConfigError when `required` and absent. A relative
+  /// path written in the config file is read from `base_dir` (the file's folder); one given on
+  /// the command line (`--set key=path`) is left relative to the working directory, as a shell
+  /// user means it.
+  std::string get_path(const std::string& key, const std::string& base_dir, bool required = false) const;
   /// The raw JSON of `key`, taken whole (its inner keys are not checked here).
   nlohmann::json get_json(const std::string& key, const nlohmann::json& fallback) const;
 
@@ -84,11 +89,8 @@ class ConfigNode {
   std::string source_;
   std::string path_;
   std::shared_ptr<std::set<std::string>> used_;
+  std::shared_ptr<const std::set<std::string>> set_on_command_line_;  // dotted keys given by --set
   mutable std::vector<ConfigNode> children_;  // checked by finish()
 };
-
-/// A path from a config file: relative ones are taken from `base_dir` (the config's folder);
-/// empty and absolute paths come back unchanged.
-std::string resolve_config_path(const std::string& path, const std::string& base_dir);
 
 }  // namespace hemapath
