@@ -387,11 +387,6 @@ void copy_model_file_with_header(const std::string& from, const std::string& to,
 
 nlohmann::json read_model_header(const std::string& path) { return read_raw(path, false).header; }
 
-void load_model_weights(const std::string& path, torch::nn::Module& module) {
-  const RawModelFile raw = read_raw(path, true);
-  load_weights_from_bytes(raw.weights, module, path, raw.header);
-}
-
 LoadedClassifier load_classifier(const std::string& path, const c10::Device& device) {
   RawModelFile raw = read_raw(path, true);
   LoadedClassifier loaded;

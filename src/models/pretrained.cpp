@@ -92,6 +92,26 @@ PretrainedReport load_pretrained(ClassifierImpl& model, const std::string& path)
   return report;
 }
 
+PretrainedReport load_pretrained_segmenter(SegmenterImpl& model, const std::string& arch,
+                                           const SegmenterOptions& options, const std::string& path) {
+  if (!is_model_file(path) || read_model_header(path).value("task", "") != "segmentation")
+    return load_encoder_weights(model, path);
+  const SegmenterHeader file = SegmenterHeader::from_json(read_model_header(path), path);
+  HP_CHECK(file.arch == arch, ModelFileError, "--pretrained '", path, "' is a ", file.arch,
+           " segmentation model and this run trains a ", arch,
+           ": a whole segmentation network starts only from one of its own architecture");
+  HP_CHECK(file.options.num_classes == options.num_classes, ModelFileError, "--pretrained '", path, "' has ",
+           file.options.num_classes, " output channels and this run ", options.num_classes,
+           ": a whole segmentation network starts only from one with the same classes");
+  // By name with every shape checked: another depth or width is an error, not a silent reshape.
+  const ImportReport imported =
+      import_state_dict(model, state_dict_of(*load_segmenter(path, c10::kCPU).model), /*strict=*/true, path);
+  PretrainedReport report;
+  report.source_kind = "segmentation model";
+  report.loaded = imported.loaded.size();
+  return report;
+}
+
 PretrainedReport load_encoder_weights(SegmenterImpl& model, const std::string& path) {
   const ClassifierPtr encoder = model.encoder();
   HP_CHECK(encoder != nullptr, ConfigError, "--pretrained '", path, "': this segmentation network (", model.name(),

@@ -162,7 +162,8 @@ SegmentationTrainResult train_segmenter(const SegmentationTrainConfig& config, c
   const bool binary = model_options.num_classes == 1;
   SegmentationTrainResult result;
   if (!config.pretrained.empty() && !options.resume) {
-    result.pretrained = load_encoder_weights(*model, config.pretrained).summary(config.pretrained);
+    result.pretrained =
+        load_pretrained_segmenter(*model, config.arch, model_options, config.pretrained).summary(config.pretrained);
     log->info("pretrained: {}", result.pretrained);
   }
   model->to(options.device);

@@ -331,6 +331,53 @@ TEST_F(SegmenterTest, EncoderWeightsThatDoNotFitAreErrors) {
   EXPECT_TRUE(contains(message, "no classifier backbone")) << message;
 }
 
+TEST_F(SegmenterTest, AWholeSegmenterStartsFromASegmentationModelOfItsOwnKind) {
+  test::ScratchDir dir;
+  const SegmenterOptions options = seg_options(3, {{"depth", 2}, {"width", 4}});
+  torch::manual_seed(1);
+  auto source = create_segmenter("unet", options);
+  SegmenterHeader h;
+  h.arch = "unet";
+  h.options = options;
+  h.classes = {"background", "interior", "boundary"};
+  h.target = "boundary";
+  h.output_stride = source->output_stride();
+  const std::string file = dir / "cells.hpm";
+  save_model_file(file, h.to_json(), *source);
+
+  torch::manual_seed(2);
+  auto fresh = create_segmenter("unet", options);
+  const torch::Tensor x = torch::rand({1, 3, 32, 32});
+  source->eval();
+  fresh->eval();
+  torch::NoGradGuard no_grad;
+  EXPECT_FALSE(torch::allclose(fresh->forward(x), source->forward(x)));
+  const PretrainedReport report = load_pretrained_segmenter(*fresh, "unet", options, file);
+  EXPECT_EQ(report.source_kind, "segmentation model");
+  EXPECT_EQ(report.loaded, state_dict_of(*source).size());
+  EXPECT_TRUE(torch::allclose(fresh->forward(x), source->forward(x)));
+
+  // Another architecture, other classes or another size: errors naming the file.
+  auto fcn = create_segmenter("fcn_resnet50", seg_options(3, {{"backbone", "resnet18"}}));
+  std::string message = error_of<ModelFileError>(
+      [&] { load_pretrained_segmenter(*fcn, "fcn_resnet50", seg_options(3, {{"backbone", "resnet18"}}), file); });
+  EXPECT_TRUE(contains(message, "cells.hpm' is a unet segmentation model")) << message;
+  const SegmenterOptions two_classes = seg_options(2, {{"depth", 2}, {"width", 4}});
+  auto binary = create_segmenter("unet", two_classes);
+  message = error_of<ModelFileError>([&] { load_pretrained_segmenter(*binary, "unet", two_classes, file); });
+  EXPECT_TRUE(contains(message, "3 output channels and this run 2")) << message;
+  const SegmenterOptions wider = seg_options(3, {{"depth", 2}, {"width", 8}});
+  auto wide = create_segmenter("unet", wider);
+  message = error_of<ModelFileError>([&] { load_pretrained_segmenter(*wide, "unet", wider, file); });
+  EXPECT_TRUE(contains(message, "cells.hpm")) << message;
+
+  // A classifier still starts the backbone only.
+  const std::string r18 = save_classifier(dir / "r18.hpm", "resnet18", 3);
+  const SegmenterOptions with_encoder = seg_options(3, {{"encoder", "resnet18"}});
+  auto unet = create_segmenter("unet", with_encoder);
+  EXPECT_EQ(load_pretrained_segmenter(*unet, "unet", with_encoder, r18).source_kind, "classification model");
+}
+
 // --- errors ---------------------------------------------------------------------------------
 
 TEST_F(SegmenterTest, InputsNotAMultipleOfTheOutputStrideAreInputErrors) {

@@ -128,7 +128,4 @@ struct LoadedSegmenter {
 /// Loads a segmentation model file. ModelFileError as load_classifier.
 LoadedSegmenter load_segmenter(const std::string& path, const c10::Device& device);
 
-/// Loads `path`'s weights into `module` (names and shapes must match).
-void load_model_weights(const std::string& path, torch::nn::Module& module);
-
 }  // namespace hemapath

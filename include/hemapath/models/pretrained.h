@@ -45,4 +45,14 @@ class SegmenterImpl;
 /// no backbone; ModelFileError as load_pretrained when a tensor differs in shape or none matches.
 PretrainedReport load_encoder_weights(SegmenterImpl& model, const std::string& path);
 
+struct SegmenterOptions;
+
+/// `train --pretrained` for a segmenter built as `arch` with `options`. A segmentation model file
+/// starts the whole network (fine-tuning, e.g. the bundled red-cell U-Net on a lab's own smears):
+/// it must be the same architecture with the same output classes (ModelFileError naming the file
+/// otherwise, and when its tensors differ in name or shape, e.g. another depth or width). Any
+/// other file starts the backbone only, as load_encoder_weights.
+PretrainedReport load_pretrained_segmenter(SegmenterImpl& model, const std::string& arch,
+                                           const SegmenterOptions& options, const std::string& path);
+
 }  // namespace hemapath
