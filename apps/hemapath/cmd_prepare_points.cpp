@@ -42,7 +42,8 @@ void setup_prepare_points(CLI::App& app, const GlobalOptions& global) {
       ->required();
   sub->add_option("--classes", options->classes_file, "Class names, one per line, in class-index order")->required();
   sub->add_option("--out", options->out, "Output folder (must not exist)")->required();
-  sub->add_option("--test-fraction", options->test_fraction, "Share of images held out from all training (0: all for training, 1: all held out)");
+  sub->add_option("--test-fraction", options->test_fraction,
+                  "Share of images held out from all training (0: all for training, 1: all held out)");
   sub->add_option("--seed", options->seed, "Seed of the image split");
   sub->add_option("--crop", options->crop, "Side of the crops (px, at the image's resolution)");
   sub->add_option("--exclude", options->exclude, "Classes that get no crop (comma-separated)")->delimiter(',');

@@ -94,9 +94,9 @@ PretrainedReport load_pretrained(ClassifierImpl& model, const std::string& path)
 
 PretrainedReport load_pretrained_segmenter(SegmenterImpl& model, const std::string& arch,
                                            const SegmenterOptions& options, const std::string& path) {
-  if (!is_model_file(path) || read_model_header(path).value("task", "") != "segmentation")
-    return load_encoder_weights(model, path);
-  const SegmenterHeader file = SegmenterHeader::from_json(read_model_header(path), path);
+  const nlohmann::json header = is_model_file(path) ? read_model_header(path) : nlohmann::json::object();
+  if (header.value("task", "") != "segmentation") return load_encoder_weights(model, path);
+  const SegmenterHeader file = SegmenterHeader::from_json(header, path);
   HP_CHECK(file.arch == arch, ModelFileError, "--pretrained '", path, "' is a ", file.arch,
            " segmentation model and this run trains a ", arch,
            ": a whole segmentation network starts only from one of its own architecture");
