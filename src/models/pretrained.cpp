@@ -57,7 +57,8 @@ std::string PretrainedReport::summary(const std::string& path) const {
   return text;
 }
 
-PretrainedReport load_pretrained(ClassifierImpl& model, const std::string& path) {
+PretrainedReport load_pretrained(ClassifierImpl& model, const std::string& path,
+                                 const std::vector<std::string>& classes) {
   PretrainedReport report;
   nlohmann::json header;
   StateDict weights = read_weights(path, report.source_kind, header);
@@ -65,10 +66,14 @@ PretrainedReport load_pretrained(ClassifierImpl& model, const std::string& path)
   const StateDict own = state_dict_of(model);
   // A head of another shape is what fine-tuning to new classes expects: drop it from the
   // import so the model keeps its fresh head. An autoencoder's head was never trained.
+  // Nor is a head whose outputs are other classes, even in the same number.
   const bool untrained_head = report.source_kind == "autoencoder encoder";
+  const bool other_classes = report.source_kind == "classification model" && !classes.empty() &&
+                             header.value("classes", std::vector<std::string>{}) != classes;
   for (const auto& [name, tensor] : own) {
     auto it = weights.find(name);
-    if (under(name, head) && it != weights.end() && (untrained_head || it->second.sizes() != tensor.sizes())) {
+    if (under(name, head) && it != weights.end() &&
+        (untrained_head || other_classes || it->second.sizes() != tensor.sizes())) {
       report.head_reinitialised.push_back(name);
       weights.erase(it);
     }

@@ -267,7 +267,7 @@ TrainResult train_classifier(const TrainConfig& config, const TrainRunOptions& o
   ClassifierPtr model = create_classifier(config.arch, model_options);
   TrainResult result;
   if (!config.pretrained.empty() && !options.resume) {
-    const PretrainedReport pretrained = load_pretrained(*model, config.pretrained);
+    const PretrainedReport pretrained = load_pretrained(*model, config.pretrained, data.class_names);
     result.pretrained = pretrained.summary(config.pretrained);
     if (pretrained.head_correction_tau != 0) {
       // Fine-tune the network as trained, not as corrected, so that a later `calibrate` does not

@@ -47,11 +47,18 @@ TEST(Pretrained, SameClassesTakeTheHeadToo) {
   ClassifierOptions options;
   options.num_classes = 3;
   auto model = create_classifier("separable_cnn", options);
-  const PretrainedReport report = load_pretrained(*model, source);
+  const PretrainedReport report = load_pretrained(*model, source, {"c0", "c1", "c2"});
   EXPECT_TRUE(report.head_reinitialised.empty());
   EXPECT_EQ(report.loaded, state_dict_of(*model).size());
   const StateDict weights = state_dict_of(*load_classifier(source, torch::kCPU).model);
   for (const auto& [name, tensor] : state_dict_of(*model)) EXPECT_TRUE(torch::equal(tensor, weights.at(name))) << name;
+
+  // As many classes, but others (or in another order): the head means other things, so it is
+  // left freshly initialised.
+  auto reordered = create_classifier("separable_cnn", options);
+  const PretrainedReport other = load_pretrained(*reordered, source, {"c2", "c1", "c0"});
+  EXPECT_EQ(other.head_reinitialised.size(), 2u);
+  EXPECT_EQ(other.loaded, state_dict_of(*reordered).size() - 2);
 }
 
 TEST(Pretrained, FilesThatDoNotFitAreErrorsNamingThem) {

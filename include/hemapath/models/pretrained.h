@@ -28,10 +28,13 @@ struct PretrainedReport {
 };
 
 /// Copies the weights in `path` into `model` by name. Head tensors of another shape are
-/// re-initialised (the model's own fresh initialisation is kept) and reported. ModelFileError
-/// naming the file when it cannot be read, when a backbone tensor has another shape (a different
-/// architecture or variant), or when it matches none of the backbone's tensors.
-PretrainedReport load_pretrained(ClassifierImpl& model, const std::string& path);
+/// re-initialised (the model's own fresh initialisation is kept) and reported, and so is the
+/// head of a classification model file whose classes differ from `classes` (the run's, in output
+/// order; names or order): its outputs mean other classes. Empty `classes`: shapes alone decide.
+/// ModelFileError naming the file when it cannot be read, when a backbone tensor has another
+/// shape (a different architecture or variant), or when it matches none of the backbone's tensors.
+PretrainedReport load_pretrained(ClassifierImpl& model, const std::string& path,
+                                 const std::vector<std::string>& classes = {});
 
 class SegmenterImpl;
 
